@@ -1,0 +1,182 @@
+"""Settings for the authsite project.
+
+Every value a deployment may change comes from the environment, is read here once and
+validated here (see ``authsite.env``); the rest of the code reads ``django.conf.settings``.
+The variables and their defaults are listed in the README and in ../shared/CONTRACT.md.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from authsite import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env.boolean("DEBUG", True)
+
+_DEV_SECRET_KEY = "django-insecure-development-key-do-not-use-in-production"
+SECRET_KEY = env.optional("SECRET_KEY")
+if SECRET_KEY is None:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
+    SECRET_KEY = _DEV_SECRET_KEY
+SECRET_KEY_FALLBACKS = env.csv("SECRET_KEY_FALLBACKS")
+
+ALLOWED_HOSTS = env.csv("ALLOWED_HOSTS", "localhost,127.0.0.1")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "accounts",
+    "tokens",
+]
+
+MIDDLEWARE = [
+    "authsite.middleware.JsonApiErrorsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "authsite.urls"
+WSGI_APPLICATION = "authsite.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database: embedded SQLite by default, anything dj-database-url understands otherwise.
+DATABASES = {
+    "default": dj_database_url.parse(
+        env.string("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=60,
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite has no row locks: IMMEDIATE takes the write lock at BEGIN so concurrent
+    # refreshes queue behind each other (for up to `timeout` seconds) instead of
+    # failing with "database is locked" when a reader tries to upgrade.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+
+REDIS_URL = env.optional("REDIS_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Tokens and sessions (see tokens/ and the README's settings table).
+ACCESS_TOKEN_LIFETIME = timedelta(seconds=env.integer("ACCESS_TOKEN_LIFETIME", 3600, minimum=1))
+REFRESH_TOKEN_LIFETIME = timedelta(seconds=env.integer("REFRESH_TOKEN_LIFETIME", 604800, minimum=1))
+REFRESH_TOKEN_ABSOLUTE_LIFETIME = timedelta(
+    seconds=env.integer("REFRESH_TOKEN_ABSOLUTE_LIFETIME", 2592000, minimum=1)
+)
+REFRESH_TOKEN_REMEMBER_ME_LIFETIME = timedelta(
+    seconds=env.integer("REFRESH_TOKEN_REMEMBER_ME_LIFETIME", 2592000, minimum=1)
+)
+REFRESH_TOKEN_ROTATE = env.boolean("REFRESH_TOKEN_ROTATE", True)
+REFRESH_TOKEN_REUSE_INTERVAL = timedelta(
+    seconds=env.integer("REFRESH_TOKEN_REUSE_INTERVAL", 10, minimum=0)
+)
+REFRESH_TOKEN_COOKIE_NAME = env.string("REFRESH_TOKEN_COOKIE_NAME", "refresh_token")
+REFRESH_TOKEN_COOKIE_SECURE = env.boolean("REFRESH_TOKEN_COOKIE_SECURE", False)
+REFRESH_TOKEN_COOKIE_SAMESITE = env.choice(
+    "REFRESH_TOKEN_COOKIE_SAMESITE", "lax", ("lax", "strict", "none")
+).capitalize()
+if REFRESH_TOKEN_COOKIE_SAMESITE == "None" and not REFRESH_TOKEN_COOKIE_SECURE:
+    raise ImproperlyConfigured(
+        "REFRESH_TOKEN_COOKIE_SAMESITE=none requires REFRESH_TOKEN_COOKIE_SECURE=true "
+        "(browsers drop SameSite=None cookies that are not Secure)."
+    )
+SESSIONS_PER_USER_LIMIT = env.integer("SESSIONS_PER_USER_LIMIT", 100, minimum=0)
+TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0, minimum=0)
+CORS_ALLOWED_ORIGINS = env.csv("CORS_ALLOWED_ORIGINS")
+RATE_LIMIT_DEFAULT = env.string("RATE_LIMIT_DEFAULT", "60/m")
+RATE_LIMIT_LOGIN = env.string("RATE_LIMIT_LOGIN", "5/m")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["tokens.authentication.SessionJWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "authsite.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": ACCESS_TOKEN_LIFETIME,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": SECRET_KEY,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+    "UPDATE_LAST_LOGIN": False,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "security": {"handlers": ["console"], "level": "INFO", "propagate": True},
+    },
+}

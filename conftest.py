@@ -1,0 +1,72 @@
+"""Fixtures shared by every app's tests."""
+
+import os
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _cheap_hashing(settings):
+    # Argon2 is deliberately slow; tests that are about hashing set their own hashers.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(request):
+    if request.node.get_closest_marker("postgres") is None:
+        return
+    if connection.vendor == "postgresql":
+        return
+    reason = "needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/test"
+    if os.environ.get("REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"REQUIRE_POSTGRES=1 but the database is {connection.vendor}: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def make_user(db):
+    from accounts.models import User
+
+    def make(email="alice@example.com", password=PASSWORD, **extra):
+        return User.objects.create_user(email=email, password=password, **extra)
+
+    return make
+
+
+@pytest.fixture
+def user(make_user):
+    return make_user()
+
+
+@pytest.fixture
+def login(api):
+    """Log in through the API; returns the response (cookie kept by the client)."""
+
+    def do(email="alice@example.com", password=PASSWORD, client=None, **extra):
+        client = client or api
+        response = client.post(
+            "/api/auth/login", {"email": email, "password": password, **extra}, format="json"
+        )
+        assert response.status_code == 200, response.content
+        return response
+
+    return do
+
+
+@pytest.fixture
+def bearer():
+    """Headers that carry a login or refresh response's access token."""
+
+    def headers(response) -> dict:
+        return {"HTTP_AUTHORIZATION": f"Bearer {response.json()['access_token']}"}
+
+    return headers

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class TokensConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "tokens"
+    verbose_name = "sessions and tokens"

@@ -1,0 +1,88 @@
+"""Every error code a client can see, and the domain errors that carry them.
+
+Services raise these; ``authsite.errors.exception_handler`` turns them into
+``{"detail": "<CODE>"}`` responses. No code string is spelled anywhere else.
+"""
+
+from rest_framework import status
+
+LOGIN_BAD_CREDENTIALS = "LOGIN_BAD_CREDENTIALS"
+REGISTER_USER_ALREADY_EXISTS = "REGISTER_USER_ALREADY_EXISTS"
+CHANGE_PASSWORD_INVALID_CURRENT = "CHANGE_PASSWORD_INVALID_CURRENT"
+REFRESH_TOKEN_MISSING = "REFRESH_TOKEN_MISSING"
+REFRESH_TOKEN_INVALID = "REFRESH_TOKEN_INVALID"
+USER_INACTIVE = "USER_INACTIVE"
+ACCESS_TOKEN_INVALID = "ACCESS_TOKEN_INVALID"
+NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
+ORIGIN_NOT_ALLOWED = "ORIGIN_NOT_ALLOWED"
+RATE_LIMITED = "RATE_LIMITED"
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+
+# Codes for the generic HTTP failures, by status, for responses that Django or DRF
+# produce before any of our code runs (unknown URL, wrong method, bad JSON...).
+BY_STATUS = {
+    400: "BAD_REQUEST",
+    401: NOT_AUTHENTICATED,
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    413: "REQUEST_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    429: RATE_LIMITED,
+    500: "SERVER_ERROR",
+    503: SERVICE_UNAVAILABLE,
+}
+
+
+def code_for_status(status_code: int) -> str:
+    return BY_STATUS.get(status_code, "BAD_REQUEST" if status_code < 500 else "SERVER_ERROR")
+
+
+class AuthError(Exception):
+    """A refused auth-flow request: a stable code and the status that goes with it."""
+
+    code = "BAD_REQUEST"
+    status_code = status.HTTP_400_BAD_REQUEST
+    # Whether the answer must also delete the refresh cookie (it is dead or unusable).
+    clears_cookie = False
+
+    def __init__(self) -> None:
+        super().__init__(self.code)
+
+
+class BadCredentials(AuthError):
+    code = LOGIN_BAD_CREDENTIALS
+
+
+class UserAlreadyExists(AuthError):
+    code = REGISTER_USER_ALREADY_EXISTS
+
+
+class InvalidCurrentPassword(AuthError):
+    code = CHANGE_PASSWORD_INVALID_CURRENT
+
+
+class RefreshTokenMissing(AuthError):
+    code = REFRESH_TOKEN_MISSING
+    status_code = status.HTTP_401_UNAUTHORIZED
+
+
+class RefreshTokenInvalid(AuthError):
+    code = REFRESH_TOKEN_INVALID
+    status_code = status.HTTP_401_UNAUTHORIZED
+    clears_cookie = True
+
+
+class UserInactive(AuthError):
+    code = USER_INACTIVE
+    status_code = status.HTTP_401_UNAUTHORIZED
+    clears_cookie = True
+
+
+class NotLoggedIn(AuthError):
+    """Logout with neither a valid access token nor a live refresh cookie."""
+
+    code = NOT_AUTHENTICATED
+    status_code = status.HTTP_401_UNAUTHORIZED
+    clears_cookie = True

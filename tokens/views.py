@@ -1,0 +1,107 @@
+"""The token endpoints. Each view parses the request, calls one service function and
+shapes the response; cookie attributes and client headers live in their own modules."""
+
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tokens import client, cookies, services
+from tokens.authentication import OptionalSessionJWTAuthentication
+from tokens.models import RevokeReason
+from tokens.serializers import LoginSerializer, SessionSerializer
+from tokens.services import SESSION_ID_CLAIM, IssuedTokens
+
+
+def session_id_of(request) -> str | None:
+    """The session the caller's access token was issued for."""
+    return request.auth.get(SESSION_ID_CLAIM) if request.auth is not None else None
+
+
+def token_response(issued: IssuedTokens) -> Response:
+    response = Response(
+        {
+            "access_token": issued.access_token,
+            "token_type": "bearer",
+            "expires_in": issued.expires_in,
+        }
+    )
+    if issued.refresh_token is not None:
+        cookies.set_refresh_cookie(response, issued.refresh_token, issued.refresh_max_age)
+    # Tokens must not be kept by browsers or proxies (RFC 6749 section 5.1).
+    response["Cache-Control"] = "no-store"
+    response["Pragma"] = "no-cache"
+    return response
+
+
+class LoginView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def post(self, request):
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        issued = services.login(
+            email=serializer.validated_data["email"],
+            password=serializer.validated_data["password"],
+            remember_me=serializer.validated_data["remember_me"],
+            user_agent=client.user_agent(request),
+            ip_address=client.client_ip(request),
+        )
+        return token_response(issued)
+
+
+class RefreshView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def post(self, request):
+        return token_response(services.refresh(cookies.read_refresh_cookie(request)))
+
+
+class LogoutView(APIView):
+    authentication_classes = [OptionalSessionJWTAuthentication]
+    permission_classes = [AllowAny]
+
+    def post(self, request):
+        services.logout(
+            refresh_token=cookies.read_refresh_cookie(request),
+            user=request.user if request.user.is_authenticated else None,
+            access_session_id=session_id_of(request),
+        )
+        response = Response({"message": "Successfully logged out"})
+        cookies.delete_refresh_cookie(response)
+        return response
+
+
+class LogoutAllView(APIView):
+    def post(self, request):
+        revoked = services.revoke_all(request.user, reason=RevokeReason.LOGOUT_ALL)
+        response = Response(
+            {
+                "message": (
+                    f"Successfully logged out from all devices. Revoked {revoked} sessions."
+                ),
+                "revoked": revoked,
+            }
+        )
+        cookies.delete_refresh_cookie(response)
+        return response
+
+
+class SessionListView(APIView):
+    def get(self, request):
+        serializer = SessionSerializer(
+            services.live_sessions(request.user),
+            many=True,
+            context={"current_session_id": session_id_of(request)},
+        )
+        return Response(serializer.data)
+
+
+class SessionDetailView(APIView):
+    def delete(self, request, session_id):
+        if not services.revoke_session(request.user, session_id):
+            raise NotFound()
+        return Response(status=status.HTTP_204_NO_CONTENT)
