@@ -1,0 +1,121 @@
+"""Settings come from the environment; a bad value stops start-up naming the variable."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("REFRESH_TOKEN_", "ACCESS_TOKEN_", "SESSIONS_", "RATE_LIMIT_"))
+    }
+    environment.update(DATABASE_URL="sqlite:///:memory:", **env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_defaults_pass_the_checks():
+    result = manage("check")
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "variable,value",
+    [
+        ("REFRESH_TOKEN_COOKIE_SAMESITE", "sometimes"),
+        ("REFRESH_TOKEN_LIFETIME", "-5"),
+        ("REFRESH_TOKEN_LIFETIME", "a week"),
+        ("ACCESS_TOKEN_LIFETIME", "0"),
+        ("REFRESH_TOKEN_ABSOLUTE_LIFETIME", "-1"),
+        ("REFRESH_TOKEN_REUSE_INTERVAL", "-1"),
+        ("REFRESH_TOKEN_ROTATE", "maybe"),
+        ("SESSIONS_PER_USER_LIMIT", "-3"),
+        ("TRUSTED_PROXY_COUNT", "x"),
+        ("DEBUG", "perhaps"),
+    ],
+)
+def test_a_bad_value_stops_start_up_naming_the_variable(variable, value):
+    result = manage("check", **{variable: value})
+    assert result.returncode != 0
+    assert variable in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_samesite_none_requires_secure():
+    result = manage("check", REFRESH_TOKEN_COOKIE_SAMESITE="none")
+    assert result.returncode != 0
+    assert "REFRESH_TOKEN_COOKIE_SAMESITE" in result.stderr
+    ok = manage("check", REFRESH_TOKEN_COOKIE_SAMESITE="none", REFRESH_TOKEN_COOKIE_SECURE="true")
+    assert ok.returncode == 0, ok.stderr
+
+
+def test_debug_off_without_a_secret_key_refuses_to_start():
+    env = {"DEBUG": "false"}
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_debug_off_with_a_secret_key_starts():
+    result = manage("check", DEBUG="false", SECRET_KEY="x" * 50)
+    assert result.returncode == 0, result.stderr
+
+
+def test_health_is_503_json_when_the_database_cannot_be_reached():
+    """A real unreachable database: a PostgreSQL URL on a port where nothing listens."""
+    import socket
+
+    with socket.socket() as probe:  # a port that was free a moment ago
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    script = (
+        "import django, json; django.setup();"
+        "from django.test import Client;"
+        "import uuid;"
+        "from rest_framework_simplejwt.tokens import AccessToken;"
+        "t = AccessToken(); t['user_id'] = str(uuid.uuid4()); t['sid'] = str(uuid.uuid4());"
+        "c = Client(raise_request_exception=False, HTTP_HOST='localhost');"
+        "r = c.get('/api/health');"
+        "print(r.status_code, r['Content-Type'], r.content.decode());"
+        "r = c.get('/api/users/me', HTTP_AUTHORIZATION=f'Bearer {t}');"
+        "print(r.status_code, r['Content-Type'], r.content.decode());"
+        "r = c.post('/api/auth/login', {'email': 'a@b.co', 'password': 'x'}, "
+        "content_type='application/json');"
+        "print(r.status_code, r['Content-Type'], r.content.decode())"
+    )
+    environment = dict(os.environ)
+    environment.update(
+        DJANGO_SETTINGS_MODULE="authsite.settings",
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:{port}/nowhere",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("503 application/json"), result.stdout + result.stderr
+    assert '"status":"unavailable"' in lines[0].replace(" ", "")
+    # Every endpoint, authentication included, answers 503 JSON rather than a 500.
+    for line in lines[1:]:
+        assert line.replace(" ", "").startswith(
+            '503application/json{"detail":"SERVICE_UNAVAILABLE"}'
+        )
+    assert len(lines) == 3

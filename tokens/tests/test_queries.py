@@ -1,0 +1,134 @@
+"""Queries per operation: SQL statements that read or write data.
+
+Transaction control (BEGIN, SAVEPOINT, RELEASE, COMMIT) is not counted: it is free of
+data access and differs between the test transaction and production.
+"""
+
+import re
+from contextlib import contextmanager
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.IGNORECASE)
+
+
+@contextmanager
+def data_queries():
+    with CaptureQueriesContext(connection) as captured:
+        statements: list[str] = []
+        yield statements
+    statements.extend(q["sql"] for q in captured.captured_queries if not CONTROL.match(q["sql"]))
+
+
+def test_authenticated_get_is_one_query(api, user, login, bearer):
+    headers = bearer(login())
+    with data_queries() as statements:
+        assert api.get("/api/users/me", **headers).status_code == 200
+    assert len(statements) == 1, statements
+    assert "JOIN" in statements[0].upper()  # session and user together
+
+
+def test_rotating_refresh_is_two_queries(api, user, login):
+    login()
+    with data_queries() as statements:
+        assert api.post("/api/auth/refresh").status_code == 200
+    assert len(statements) == 2, statements
+    select, update = statements
+    assert select.upper().startswith("SELECT")
+    if connection.vendor == "postgresql":
+        assert 'FOR UPDATE OF "tokens_refreshtoken"' in select
+    assert update.upper().startswith("UPDATE")
+
+
+def test_refresh_inside_the_reuse_interval_is_one_query(api, user, login):
+    first = login().cookies["refresh_token"].value
+    api.post("/api/auth/refresh")
+    api.cookies["refresh_token"] = first
+    with data_queries() as statements:
+        assert api.post("/api/auth/refresh").status_code == 200
+    assert len(statements) == 1, statements
+
+
+def test_replay_revocation_is_one_update(api, user, login):
+    first = login().cookies["refresh_token"].value
+    api.post("/api/auth/refresh")
+    api.post("/api/auth/refresh")
+    api.cookies["refresh_token"] = first
+    with data_queries() as statements:
+        assert api.post("/api/auth/refresh").status_code == 401
+    assert len(statements) == 2, statements
+    assert statements[1].upper().startswith("UPDATE")
+
+
+def test_login_queries(api, user):
+    with data_queries() as statements:
+        response = api.post(
+            "/api/auth/login", {"email": user.email, "password": PASSWORD}, format="json"
+        )
+        assert response.status_code == 200
+    # the user by email, the session insert
+    assert len(statements) == 2, statements
+
+
+def test_logout_by_cookie_is_one_update(api, user, login):
+    login()
+    with data_queries() as statements:
+        assert api.post("/api/auth/logout").status_code == 200
+    assert len(statements) == 1, statements
+
+
+def test_logout_all_is_auth_plus_one_update(api, user, login, bearer):
+    for _ in range(5):
+        login(client=APIClient())
+    headers = bearer(login())
+    with data_queries() as statements:
+        assert api.post("/api/auth/logout-all", **headers).json()["revoked"] == 6
+    assert len(statements) == 2, statements
+
+
+def test_sessions_list_is_two_queries_whatever_the_count(api, user, login, bearer):
+    for _ in range(10):
+        login(client=APIClient())
+    headers = bearer(login())
+    with data_queries() as statements:
+        assert len(api.get("/api/auth/sessions", **headers).json()) == 11
+    assert len(statements) == 2, statements
+
+
+def test_revoke_one_session_is_auth_plus_one_update(api, user, login, bearer):
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    other = login(client=APIClient())
+    sid = AccessToken(other.json()["access_token"])["sid"]
+    headers = bearer(login())
+    with data_queries() as statements:
+        assert api.delete(f"/api/auth/sessions/{sid}", **headers).status_code == 204
+    assert len(statements) == 2, statements
+
+
+def test_change_password_queries(api, user, login, bearer):
+    login(client=APIClient())
+    headers = bearer(login())
+    with data_queries() as statements:
+        response = api.post(
+            "/api/auth/change-password",
+            {"current_password": PASSWORD, "new_password": "another fine passphrase"},
+            format="json",
+            **headers,
+        )
+        assert response.status_code == 200
+    # auth, password update, revoke the others
+    assert len(statements) == 3, statements
+
+
+def test_health_is_one_query(api, db):
+    with data_queries() as statements:
+        assert api.get("/api/health").json() == {"status": "ok"}
+    assert len(statements) == 1
