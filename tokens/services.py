@@ -245,9 +245,12 @@ def authenticated_session(
         session_uuid, user_uuid = uuid.UUID(str(session_id)), uuid.UUID(str(user_id))
     except ValueError:
         return None
-    return (
-        RefreshToken.objects.live(now)
-        .select_related("user")
-        .filter(pk=session_uuid, user_id=user_uuid)
-        .first()
-    )
+    # Filtering by primary key alone and checking the rest here keeps the SQL (and
+    # the ORM's work to compile it) minimal on the hottest path of the service.
+    try:
+        session = RefreshToken.objects.select_related("user").get(pk=session_uuid)
+    except RefreshToken.DoesNotExist:
+        return None
+    if session.user_id != user_uuid or not session.is_live(now):
+        return None
+    return session
