@@ -75,9 +75,9 @@ class RefreshTokenInvalid(AuthError):
 
 
 class UserInactive(AuthError):
+    # The cookie stays: the session is intact and works again if the user is reactivated.
     code = USER_INACTIVE
     status_code = status.HTTP_401_UNAUTHORIZED
-    clears_cookie = True
 
 
 class NotLoggedIn(AuthError):
