@@ -8,4 +8,5 @@ urlpatterns = [
     path("api/", include("accounts.urls")),
     path("api/health", HealthView.as_view(), name="health"),
     path("admin/", admin.site.urls),
+    path("", include("web.urls")),
 ]
