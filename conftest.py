@@ -27,6 +27,15 @@ def _postgres_only(request):
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _browser_only(request):
+    if request.node.get_closest_marker("browser") is None:
+        return
+    from web.tests.browser import require_browser
+
+    require_browser()
+
+
 @pytest.fixture
 def api():
     return APIClient()

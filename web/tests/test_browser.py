@@ -1,0 +1,159 @@
+"""The web page in a real browser (headless Chromium) against the live server."""
+
+import pytest
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the browser fixture then skips, or fails under REQUIRE_BROWSER=1
+    expect = None
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "a long enough passphrase"
+SCREENSHOT = "/tmp/web-page.png"  # noqa: S108 (a look at the page, never read back)
+
+
+def register(page, email: str, password: str = PASSWORD) -> None:
+    page.fill("#register-email", email)
+    page.fill("#register-password", password)
+    page.click("#register-form button[type=submit]")
+    expect(page.locator("#message")).to_contain_text(f"Registered {email}")
+
+
+def log_in(page, email: str, password: str = PASSWORD) -> None:
+    page.fill("#login-email", email)
+    page.fill("#login-password", password)
+    page.click("#login-form button[type=submit]")
+
+
+def test_login_shows_the_user_keeps_the_cookie_httponly_and_a_reload_restores(page):
+    expect(page.locator("#status")).to_have_text("Not signed in.")
+    register(page, "alice@example.com")
+    log_in(page, "alice@example.com")
+    expect(page.locator("#user-email")).to_have_text("alice@example.com")
+
+    # The refresh token is in the browser's cookie jar, for /api/auth only, and out of
+    # the page's reach; the access token is nowhere in the page's storage.
+    [cookie] = [c for c in page.context.cookies() if c["name"] == "refresh_token"]
+    assert cookie["httpOnly"] is True
+    assert cookie["path"] == "/api/auth"
+    assert "refresh_token" not in page.evaluate("document.cookie")
+    assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+
+    sessions = page.locator("#sessions li")
+    expect(sessions).to_have_count(1)
+    expect(sessions.first).to_have_class("current")
+    page.screenshot(path=SCREENSHOT, full_page=True)
+
+    page.reload()
+    expect(page.locator("#user-email")).to_have_text("alice@example.com")
+    expect(page.locator("#sessions li.current")).to_have_count(1)
+
+
+def test_concurrent_401s_share_one_refresh(page):
+    register(page, "carol@example.com")
+    log_in(page, "carol@example.com")
+    expect(page.locator("#user-email")).to_have_text("carol@example.com")
+
+    # The next "me" and "sessions" calls (sent together) are both refused once, as if the
+    # access token had expired: they must await one refresh, then retry.
+    refused = {"/api/users/me": 1, "/api/auth/sessions": 1}
+
+    def expire_once(route):
+        path = "/" + route.request.url.split("/", 3)[3]
+        if refused.get(path):
+            refused[path] -= 1
+            route.fulfill(
+                status=401,
+                content_type="application/json",
+                body='{"detail": "ACCESS_TOKEN_INVALID"}',
+            )
+        else:
+            route.continue_()
+
+    page.route("**/api/users/me", expire_once)
+    page.route("**/api/auth/sessions", expire_once)
+    # Counted by a route, not a "request" listener: a route runs before the request
+    # goes out, so every refresh is counted by the time the retried calls complete.
+    refreshes = []
+
+    def count_refresh(route):
+        refreshes.append(route.request.url)
+        route.continue_()
+
+    page.route("**/api/auth/refresh", count_refresh)
+    page.click("#reload")
+    expect(page.locator("#sessions li.current")).to_have_count(1)
+    expect(page.locator("#user-email")).to_have_text("carol@example.com")
+    expect(page.locator("#error")).to_be_hidden()
+    assert refused == {"/api/users/me": 0, "/api/auth/sessions": 0}
+    assert len(refreshes) == 1
+
+
+def test_revoking_another_session_logs_that_device_out(new_page):
+    laptop = new_page()
+    register(laptop, "bob@example.com")
+    log_in(laptop, "bob@example.com")
+    expect(laptop.locator("#user-email")).to_have_text("bob@example.com")
+
+    phone = new_page()
+    log_in(phone, "bob@example.com")
+    expect(phone.locator("#user-email")).to_have_text("bob@example.com")
+
+    laptop.click("#reload")
+    expect(laptop.locator("#sessions li")).to_have_count(2)
+    laptop.click("#sessions li:not(.current) button.revoke")
+    expect(laptop.locator("#message")).to_have_text("Session revoked.")
+    expect(laptop.locator("#sessions li")).to_have_count(1)
+
+    # The phone's access token died with its session, and so did its refresh cookie.
+    phone.click("#reload")
+    expect(phone.locator("#signed-out")).to_be_visible()
+    expect(phone.locator("#error")).to_contain_text("ACCESS_TOKEN_INVALID")
+    expect(phone.locator("#status")).to_contain_text("REFRESH_TOKEN_INVALID")
+    expect(laptop.locator("#user-email")).to_have_text("bob@example.com")
+
+
+def test_change_password_then_log_out_everywhere(new_page):
+    laptop = new_page()
+    register(laptop, "frank@example.com")
+    log_in(laptop, "frank@example.com")
+    phone = new_page()
+    log_in(phone, "frank@example.com")
+    expect(phone.locator("#user-email")).to_have_text("frank@example.com")
+
+    laptop.fill("#password-current", PASSWORD)
+    laptop.fill("#password-new", "another long passphrase")
+    laptop.click("#password-form button[type=submit]")
+    expect(laptop.locator("#message")).to_contain_text("1 other session(s) logged out")
+    expect(laptop.locator("#sessions li")).to_have_count(1)
+    phone.click("#reload")
+    expect(phone.locator("#signed-out")).to_be_visible()
+
+    laptop.click("#logout-all")
+    expect(laptop.locator("#status")).to_have_text("Logged out from all devices.")
+    laptop.reload()
+    expect(laptop.locator("#status")).to_have_text("Not signed in.")
+
+
+def test_wrong_password_shows_the_error_code(page):
+    register(page, "dave@example.com")
+    log_in(page, "dave@example.com", password="not the password")
+    expect(page.locator("#error")).to_have_text("Login failed: LOGIN_BAD_CREDENTIALS")
+    expect(page.locator("#signed-out")).to_be_visible()
+
+
+def test_logout_forgets_the_user_and_a_reload_does_not_restore(page):
+    register(page, "erin@example.com")
+    log_in(page, "erin@example.com")
+    expect(page.locator("#user-email")).to_have_text("erin@example.com")
+
+    page.click("#logout")
+    expect(page.locator("#status")).to_have_text("Logged out.")
+    expect(page.locator("#signed-out")).to_be_visible()
+    expect(page.locator("#user-email")).to_have_text("")
+    assert [c for c in page.context.cookies() if c["name"] == "refresh_token"] == []
+
+    page.reload()
+    expect(page.locator("#status")).to_have_text("Not signed in.")
+    expect(page.locator("#signed-in")).to_be_hidden()
