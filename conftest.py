@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests."""
 
 import os
+import uuid
 
 import pytest
 from django.db import connection
@@ -13,6 +14,32 @@ PASSWORD = "correct horse battery staple"
 def _cheap_hashing(settings):
     # Argon2 is deliberately slow; tests that are about hashing set their own hashers.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings):
+    # Rate-limit counters live in the cache: each test gets an empty in-process one, so
+    # tests never share a budget, and a REDIS_URL in the environment is never touched.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{uuid.uuid4()}",
+        }
+    }
+
+
+@pytest.fixture(autouse=True)
+def _redis_only(request):
+    if request.node.get_closest_marker("redis") is None:
+        return
+    from tokens.tests import live
+
+    reason = live.redis_unavailable_reason()
+    if reason is None:
+        return
+    if os.environ.get("REQUIRE_REDIS") == "1":
+        pytest.fail(f"REQUIRE_REDIS=1 but {reason}")
+    pytest.skip(reason)
 
 
 @pytest.fixture(autouse=True)

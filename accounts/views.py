@@ -7,12 +7,16 @@ from rest_framework.views import APIView
 
 from accounts import services
 from accounts.serializers import ChangePasswordSerializer, RegisterSerializer, UserSerializer
+from tokens import schema
+from tokens.ratelimit import SensitiveRate
 from tokens.views import session_id_of
 
 
+@schema.register
 class RegisterView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
+    throttle_classes = [SensitiveRate]
 
     def post(self, request):
         serializer = RegisterSerializer(data=request.data)
@@ -21,12 +25,16 @@ class RegisterView(APIView):
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
+@schema.me
 class MeView(APIView):
     def get(self, request):
         return Response(UserSerializer(request.user).data)
 
 
+@schema.change_password
 class ChangePasswordView(APIView):
+    throttle_classes = [SensitiveRate]
+
     def post(self, request):
         serializer = ChangePasswordSerializer(data=request.data, context={"user": request.user})
         serializer.is_valid(raise_exception=True)

@@ -5,6 +5,7 @@ start-up (and ``manage.py check``) with a message that says what to fix.
 """
 
 import os
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -60,3 +61,18 @@ def choice(name: str, default: str, choices: tuple[str, ...]) -> str:
 
 def csv(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in string(name, default).split(",") if item.strip()]
+
+
+# django-ratelimit's rate syntax: "<count>/<period>", period an optional multiplier and
+# one of s, m, h, d ("5/m", "100/15m"). The library would fail on a bad value at the
+# first request with a 500; checked here it stops start-up instead.
+_RATE = re.compile(r"([1-9][0-9]*)/([1-9][0-9]*)?([smhd])")
+
+
+def rate(name: str, default: str) -> str:
+    value = string(name, default)
+    if not _RATE.fullmatch(value):
+        raise ImproperlyConfigured(
+            f"{name} must be a rate like 5/m or 100/15m (count/[n]s|m|h|d), got {value!r}."
+        )
+    return value

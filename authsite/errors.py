@@ -15,6 +15,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from tokens import cookies
 from tokens.errors import (
     ACCESS_TOKEN_INVALID,
+    MALFORMED_BODY,
     SERVICE_UNAVAILABLE,
     AuthError,
     code_for_status,
@@ -45,7 +46,7 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.AuthenticationFailed):
         code = ACCESS_TOKEN_INVALID
     elif isinstance(exc, exceptions.ParseError):
-        code = "MALFORMED_BODY"
+        code = MALFORMED_BODY
     else:
         code = code_for_status(response.status_code)
     response.data = {"detail": code}

@@ -5,6 +5,7 @@ validated here (see ``authsite.env``); the rest of the code reads ``django.conf.
 The variables and their defaults are listed in the README and in ../shared/CONTRACT.md.
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,6 +36,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "corsheaders",
+    "django_ratelimit",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "tokens",
     "web",
@@ -44,6 +49,8 @@ MIDDLEWARE = [
     "authsite.middleware.JsonApiErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Before CommonMiddleware, so preflights and redirects carry the CORS headers.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -88,6 +95,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 
+# The cache holds the rate-limit counters. Django's own Redis backend: no extra
+# dependency, and add/incr map to Redis SET NX / INCR, atomic across processes and hosts.
 REDIS_URL = env.optional("REDIS_URL")
 CACHES = {
     "default": (
@@ -96,6 +105,15 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# django-ratelimit's W001 only knows django-redis and memcached; Django's RedisCache
+# is just as atomic, so the warning says nothing true here.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+if not REDIS_URL:
+    # Without REDIS_URL the counters live in one process (development, a single
+    # worker). django-ratelimit's E003 would stop check, migrate and runserver for
+    # that; tokens.checks.W002/E002 say it instead, and fail `check --deploy` when
+    # DEBUG is off (see tokens/checks.py).
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
 
 AUTH_USER_MODEL = "accounts.User"
 PASSWORD_HASHERS = [
@@ -144,9 +162,34 @@ if REFRESH_TOKEN_COOKIE_SAMESITE == "None" and not REFRESH_TOKEN_COOKIE_SECURE:
     )
 SESSIONS_PER_USER_LIMIT = env.integer("SESSIONS_PER_USER_LIMIT", 100, minimum=0)
 TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0, minimum=0)
+RATE_LIMIT_DEFAULT = env.rate("RATE_LIMIT_DEFAULT", "60/m")
+RATE_LIMIT_LOGIN = env.rate("RATE_LIMIT_LOGIN", "5/m")
+
+# Frontends on other origins: CORS with credentials (django-cors-headers), and trusted
+# by the Origin check of cookie-authenticated requests (tokens/origin.py).
 CORS_ALLOWED_ORIGINS = env.csv("CORS_ALLOWED_ORIGINS")
-RATE_LIMIT_DEFAULT = env.string("RATE_LIMIT_DEFAULT", "60/m")
-RATE_LIMIT_LOGIN = env.string("RATE_LIMIT_LOGIN", "5/m")
+CORS_ALLOW_CREDENTIALS = True
+CORS_URLS_REGEX = r"^/api/.*$"
+
+# HTTPS deployment (README, "Production environment"): all off by default so a
+# plain-HTTP run on loopback works; `manage.py check --deploy` says what is missing.
+SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.boolean("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env.boolean("SECURE_HSTS_PRELOAD", False)
+# The name of the header a TLS-terminating proxy sets to "https" (X-Forwarded-Proto).
+# Only set it behind such a proxy: a client could send the header itself.
+_proxy_ssl_header = env.optional("SECURE_PROXY_SSL_HEADER")
+if _proxy_ssl_header is not None:
+    if not re.fullmatch(r"[A-Za-z0-9-]+", _proxy_ssl_header):
+        raise ImproperlyConfigured(
+            f"SECURE_PROXY_SSL_HEADER must be a header name such as X-Forwarded-Proto, "
+            f"got {_proxy_ssl_header!r}."
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+# Django's own session and CSRF cookies (the admin) follow the refresh cookie by default.
+SESSION_COOKIE_SECURE = env.boolean("SESSION_COOKIE_SECURE", REFRESH_TOKEN_COOKIE_SECURE)
+CSRF_COOKIE_SECURE = env.boolean("CSRF_COOKIE_SECURE", REFRESH_TOKEN_COOKIE_SECURE)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tokens.authentication.SessionJWTAuthentication"],
@@ -157,6 +200,32 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "authsite.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# Rate limits (tokens/ratelimit.py): counters in the default cache, keyed by the
+# client IP from tokens.client. A cache that cannot count refuses (429), not admits.
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_FAIL_OPEN = False
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "authsite",
+    "DESCRIPTION": (
+        "Dual-token sessions: a short-lived bearer access token and an opaque refresh "
+        'token in an HttpOnly cookie. Every error is JSON {"detail": "<CODE>"}.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The docs page's JavaScript and CSS come from drf-spectacular-sidecar: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tokens.schema.add_common_responses",
+    ],
 }
 
 SIMPLE_JWT = {

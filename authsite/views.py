@@ -6,9 +6,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from authsite.errors import DATABASE_UNAVAILABLE
+from tokens import schema
 from tokens.errors import SERVICE_UNAVAILABLE
 
 
+@schema.health
 class HealthView(APIView):
     """200 after a database round trip; 503 when the database cannot be reached."""
 

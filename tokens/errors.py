@@ -17,6 +17,7 @@ NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
 ORIGIN_NOT_ALLOWED = "ORIGIN_NOT_ALLOWED"
 RATE_LIMITED = "RATE_LIMITED"
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+MALFORMED_BODY = "MALFORMED_BODY"
 
 # Codes for the generic HTTP failures, by status, for responses that Django or DRF
 # produce before any of our code runs (unknown URL, wrong method, bad JSON...).
@@ -86,3 +87,17 @@ class NotLoggedIn(AuthError):
     code = NOT_AUTHENTICATED
     status_code = status.HTTP_401_UNAUTHORIZED
     clears_cookie = True
+
+
+class OriginNotAllowed(AuthError):
+    """A cookie-authenticated request sent from a page we do not trust (CSRF)."""
+
+    code = ORIGIN_NOT_ALLOWED
+    status_code = status.HTTP_403_FORBIDDEN
+
+
+class RateLimitUnavailable(AuthError):
+    """The rate-limit cache cannot be reached: refuse rather than count nothing."""
+
+    code = SERVICE_UNAVAILABLE
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE

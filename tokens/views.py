@@ -7,9 +7,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tokens import client, cookies, services
+from tokens import client, cookies, schema, services
 from tokens.authentication import OptionalSessionJWTAuthentication
 from tokens.models import RevokeReason
+from tokens.origin import CookieRequestOrigin
+from tokens.ratelimit import DefaultRate, LoginRate, SensitiveRate
 from tokens.serializers import LoginSerializer, SessionSerializer
 from tokens.services import SESSION_ID_CLAIM, IssuedTokens
 
@@ -35,9 +37,11 @@ def token_response(issued: IssuedTokens) -> Response:
     return response
 
 
+@schema.login
 class LoginView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
+    throttle_classes = [LoginRate]
 
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
@@ -52,17 +56,21 @@ class LoginView(APIView):
         return token_response(issued)
 
 
+@schema.refresh
 class RefreshView(APIView):
     authentication_classes = []
-    permission_classes = [AllowAny]
+    permission_classes = [CookieRequestOrigin]
+    throttle_classes = [DefaultRate]
 
     def post(self, request):
         return token_response(services.refresh(cookies.read_refresh_cookie(request)))
 
 
+@schema.logout
 class LogoutView(APIView):
     authentication_classes = [OptionalSessionJWTAuthentication]
-    permission_classes = [AllowAny]
+    permission_classes = [CookieRequestOrigin]  # only without a bearer token
+    throttle_classes = [DefaultRate]
 
     def post(self, request):
         services.logout(
@@ -75,7 +83,10 @@ class LogoutView(APIView):
         return response
 
 
+@schema.logout_all
 class LogoutAllView(APIView):
+    throttle_classes = [SensitiveRate]
+
     def post(self, request):
         revoked = services.revoke_all(request.user, reason=RevokeReason.LOGOUT_ALL)
         response = Response(
@@ -90,6 +101,7 @@ class LogoutAllView(APIView):
         return response
 
 
+@schema.sessions
 class SessionListView(APIView):
     def get(self, request):
         serializer = SessionSerializer(
@@ -100,6 +112,7 @@ class SessionListView(APIView):
         return Response(serializer.data)
 
 
+@schema.revoke_session
 class SessionDetailView(APIView):
     def delete(self, request, session_id):
         if not services.revoke_session(request.user, session_id):

@@ -1,0 +1,57 @@
+"""System checks for settings that are unsafe in production.
+
+Plain ``manage.py check`` (and so migrate and start-up) stays quiet about them, so a
+plain-HTTP run with DEBUG off on loopback works; ``manage.py check --deploy`` fails.
+Contradictory settings (SameSite=None without Secure) are refused earlier, in
+authsite/settings.py, because no deployment can use them.
+"""
+
+from django.conf import settings
+from django.core import checks
+
+SHARED_CACHE_BACKENDS = {
+    "django.core.cache.backends.redis.RedisCache",
+    "django_redis.cache.RedisCache",
+    "django.core.cache.backends.memcached.PyMemcacheCache",
+    "django.core.cache.backends.memcached.PyLibMCCache",
+}
+
+
+def _rate_limit_cache_backend() -> str:
+    return settings.CACHES[settings.RATELIMIT_USE_CACHE]["BACKEND"]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_refresh_cookie_secure(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """E001: with DEBUG off the refresh cookie must be Secure (HTTPS only)."""
+    if settings.DEBUG or settings.REFRESH_TOKEN_COOKIE_SECURE:
+        return []
+    return [
+        checks.Error(
+            "REFRESH_TOKEN_COOKIE_SECURE is false with DEBUG off: browsers send the "
+            "refresh token, a 30-day credential, over plain HTTP to anyone on the path.",
+            hint="Serve over HTTPS and set REFRESH_TOKEN_COOKIE_SECURE=true.",
+            id="tokens.E001",
+        )
+    ]
+
+
+@checks.register(checks.Tags.caches, deploy=True)
+def check_rate_limit_cache_shared(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """E002: with DEBUG off the rate-limit counters must be shared by all workers.
+
+    Stands in for django-ratelimit's E003, which settings.py silences when REDIS_URL is
+    unset so that development and single-process runs start.
+    """
+    backend = _rate_limit_cache_backend()
+    if settings.DEBUG or backend in SHARED_CACHE_BACKENDS:
+        return []
+    return [
+        checks.Error(
+            f"The rate-limit cache is {backend}, which lives inside one process: every "
+            "worker and host keeps its own counters, so N workers allow N times each rate "
+            "limit, and a restart resets them.",
+            hint="Set REDIS_URL (e.g. redis://redis:6379/0) so all workers share one counter.",
+            id="tokens.E002",
+        )
+    ]

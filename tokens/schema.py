@@ -1,0 +1,267 @@
+"""The OpenAPI description of the API (drf-spectacular), kept out of the views.
+
+Each view carries one decorator from here (``@schema.login``). Every documented error
+is ``{"detail": "<CODE>"}`` with the codes of tokens/errors.py listed as an enum, so a
+client generator, the docs page and schemathesis all see exactly what can come back.
+"""
+
+from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+
+from accounts.serializers import (
+    ChangePasswordSerializer,
+    RegisterSerializer,
+    UserSerializer,
+)
+from tokens import errors
+from tokens.serializers import (
+    LoginSerializer,
+    LogoutAllSerializer,
+    MessageSerializer,
+    SessionSerializer,
+    TokenSerializer,
+)
+
+BEARER = "bearerAuth"
+REFRESH_COOKIE = "refreshCookie"
+
+
+class SessionJWTScheme(OpenApiAuthenticationExtension):
+    """Bearer access tokens (tokens.authentication and its subclasses)."""
+
+    target_class = "tokens.authentication.SessionJWTAuthentication"
+    match_subclasses = True
+    name = BEARER
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(
+            header_name="HTTP_AUTHORIZATION",
+            token_prefix="Bearer",  # noqa: S106  (the scheme's name, not a secret)
+            bearer_format="JWT",
+        )
+
+
+def _refresh_cookie_scheme() -> dict:
+    return {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": settings.REFRESH_TOKEN_COOKIE_NAME,
+        "description": "The opaque refresh token: HttpOnly, Path=/api/auth.",
+    }
+
+
+def _error(*codes: str) -> dict:
+    return {
+        "type": "object",
+        "properties": {"detail": {"type": "string", "enum": list(codes)}},
+        "required": ["detail"],
+    }
+
+
+# DRF's field errors of a body that parsed but did not validate.
+_FIELD_ERRORS = {
+    "type": "object",
+    "description": "Field errors: each field (or non_field_errors) with its messages.",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+
+
+def error(description: str, *codes: str) -> OpenApiResponse:
+    """A documented error response whose body is ``{"detail": <one of codes>}``."""
+    return OpenApiResponse(response=_error(*codes), description=description)
+
+
+def bad_request(*codes: str) -> OpenApiResponse:
+    """400: one of ``codes``, a body that is not JSON, or field errors."""
+    return OpenApiResponse(
+        response={"oneOf": [_error(*codes, errors.MALFORMED_BODY), _FIELD_ERRORS]},
+        description="Refused: " + ", ".join(codes) + "; malformed body; or field errors.",
+    )
+
+
+RATE_LIMITED = OpenApiResponse(
+    response=_error(errors.RATE_LIMITED),
+    description="Over the rate limit; the Retry-After header says in how many seconds to retry.",
+)
+UNSUPPORTED_MEDIA_TYPE = error("The body is neither JSON nor a form.", errors.BY_STATUS[415])
+NOT_AUTHENTICATED = error(
+    "No bearer token, or an invalid, expired or revoked one.",
+    errors.NOT_AUTHENTICATED,
+    errors.ACCESS_TOKEN_INVALID,
+)
+ORIGIN_NOT_ALLOWED = error(
+    "Sent by a page on an untrusted origin (CSRF defence for cookie-only requests).",
+    errors.ORIGIN_NOT_ALLOWED,
+)
+
+TOKENS = OpenApiResponse(
+    TokenSerializer,
+    description="A new access token. Sets the refresh cookie; Cache-Control: no-store.",
+)
+
+register = extend_schema(
+    summary="Create an account",
+    request=RegisterSerializer,
+    responses={
+        201: UserSerializer,
+        400: bad_request(errors.REGISTER_USER_ALREADY_EXISTS),
+        415: UNSUPPORTED_MEDIA_TYPE,
+        429: RATE_LIMITED,
+    },
+)
+
+login = extend_schema(
+    summary="Log in: start a session",
+    description=(
+        "JSON {email, password, remember_me} or an OAuth2 password form (username=...). "
+        "Unknown email, wrong password and inactive user all answer LOGIN_BAD_CREDENTIALS "
+        "after the same hashing work. Rate-limited by client IP and by submitted email."
+    ),
+    request=LoginSerializer,
+    responses={
+        200: TOKENS,
+        400: bad_request(errors.LOGIN_BAD_CREDENTIALS),
+        415: UNSUPPORTED_MEDIA_TYPE,
+        429: RATE_LIMITED,
+    },
+)
+
+refresh = extend_schema(
+    summary="Trade the refresh cookie for a new access token",
+    description=(
+        "The refresh cookie alone authenticates. With rotation on, the cookie is replaced; "
+        "a token used again after the reuse interval revokes its whole session."
+    ),
+    request=None,
+    auth=[{REFRESH_COOKIE: []}],
+    responses={
+        200: TOKENS,
+        401: error(
+            "No cookie, or an unknown, expired, revoked or replayed token (the cookie is "
+            "deleted), or the session's user is inactive.",
+            errors.REFRESH_TOKEN_MISSING,
+            errors.REFRESH_TOKEN_INVALID,
+            errors.USER_INACTIVE,
+        ),
+        403: ORIGIN_NOT_ALLOWED,
+        429: RATE_LIMITED,
+    },
+)
+
+logout = extend_schema(
+    summary="Log out: end this session",
+    description=(
+        "Authenticated by a bearer token or by the refresh cookie alone (an expired access "
+        "token must not leave the cookie stuck). Always deletes the cookie."
+    ),
+    request=None,
+    auth=[{BEARER: []}, {REFRESH_COOKIE: []}],
+    responses={
+        200: MessageSerializer,
+        401: error(
+            "Neither a valid access token nor a live refresh cookie.", errors.NOT_AUTHENTICATED
+        ),
+        403: ORIGIN_NOT_ALLOWED,
+        429: RATE_LIMITED,
+    },
+)
+
+logout_all = extend_schema(
+    summary="Log out from all devices",
+    request=None,
+    responses={200: LogoutAllSerializer, 401: NOT_AUTHENTICATED, 429: RATE_LIMITED},
+)
+
+sessions = extend_schema(
+    summary="The caller's live sessions, newest first",
+    responses={200: SessionSerializer(many=True), 401: NOT_AUTHENTICATED},
+)
+
+revoke_session = extend_schema(
+    summary="Revoke one of the caller's sessions",
+    responses={
+        204: OpenApiResponse(description="Revoked."),
+        401: NOT_AUTHENTICATED,
+        404: error("No live session of the caller with this id.", errors.BY_STATUS[404]),
+    },
+)
+
+change_password = extend_schema(
+    summary="Change the password; revokes every other session",
+    request=ChangePasswordSerializer,
+    responses={
+        200: inline_serializer(
+            "PasswordChanged",
+            {"message": serializers.CharField(), "revoked": serializers.IntegerField()},
+        ),
+        400: bad_request(errors.CHANGE_PASSWORD_INVALID_CURRENT),
+        401: NOT_AUTHENTICATED,
+        415: UNSUPPORTED_MEDIA_TYPE,
+        429: RATE_LIMITED,
+    },
+)
+
+me = extend_schema(
+    summary="The caller",
+    responses={200: UserSerializer, 401: NOT_AUTHENTICATED},
+)
+
+health = extend_schema(
+    summary="Liveness with a database round trip",
+    auth=[],
+    responses={
+        200: inline_serializer("Health", {"status": serializers.CharField()}),
+    },
+)
+
+
+def add_common_responses(result: dict, generator, request, public) -> dict:
+    """drf-spectacular postprocessing hook: the refresh-cookie security scheme, and
+    what every operation may answer.
+
+    503 SERVICE_UNAVAILABLE when the database (or the rate-limit cache) cannot be
+    reached, and Retry-After on every 429.
+    """
+    unavailable = {
+        "description": "The database or the rate-limit cache cannot be reached; retry later.",
+        "content": {"application/json": {"schema": _error(errors.SERVICE_UNAVAILABLE)}},
+    }
+    retry_after = {
+        "Retry-After": {
+            "schema": {"type": "integer", "minimum": 1},
+            "description": "Seconds until the rate-limit window resets.",
+        }
+    }
+    schemes = result.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes[REFRESH_COOKIE] = _refresh_cookie_scheme()
+    for path, operations in result.get("paths", {}).items():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            if path == "/api/health":
+                # Health's 503 also says "status": "unavailable".
+                unavailable_health = {
+                    "description": unavailable["description"],
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                **_error(errors.SERVICE_UNAVAILABLE),
+                                "properties": {
+                                    "status": {"type": "string"},
+                                    "detail": {
+                                        "type": "string",
+                                        "enum": [errors.SERVICE_UNAVAILABLE],
+                                    },
+                                },
+                            }
+                        }
+                    },
+                }
+                responses.setdefault("503", unavailable_health)
+            else:
+                responses.setdefault("503", unavailable)
+            if "429" in responses:
+                responses["429"]["headers"] = retry_after
+    return result
