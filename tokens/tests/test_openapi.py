@@ -1,0 +1,113 @@
+"""The OpenAPI schema at /api/schema/ and the docs page at /api/docs/."""
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.core.management import call_command
+
+from tokens import errors
+
+# (method, path) -> {status: the codes its body may carry}, from the contract.
+CONTRACT = {
+    ("post", "/api/auth/register"): {400: {errors.REGISTER_USER_ALREADY_EXISTS}, 429: None},
+    ("post", "/api/auth/login"): {400: {errors.LOGIN_BAD_CREDENTIALS}, 429: None},
+    ("post", "/api/auth/refresh"): {
+        401: {errors.REFRESH_TOKEN_MISSING, errors.REFRESH_TOKEN_INVALID, errors.USER_INACTIVE},
+        403: {errors.ORIGIN_NOT_ALLOWED},
+        429: None,
+    },
+    ("post", "/api/auth/logout"): {
+        401: {errors.NOT_AUTHENTICATED},
+        403: {errors.ORIGIN_NOT_ALLOWED},
+        429: None,
+    },
+    ("post", "/api/auth/logout-all"): {401: {errors.NOT_AUTHENTICATED}, 429: None},
+    ("get", "/api/auth/sessions"): {401: {errors.ACCESS_TOKEN_INVALID}},
+    ("delete", "/api/auth/sessions/{session_id}"): {401: {errors.NOT_AUTHENTICATED}, 404: None},
+    ("post", "/api/auth/change-password"): {
+        400: {errors.CHANGE_PASSWORD_INVALID_CURRENT},
+        401: {errors.NOT_AUTHENTICATED},
+        429: None,
+    },
+    ("get", "/api/users/me"): {401: {errors.ACCESS_TOKEN_INVALID}},
+    ("get", "/api/health"): {503: {errors.SERVICE_UNAVAILABLE}},
+}
+COOKIE_ONLY = {"/api/auth/refresh"}
+PUBLIC = {"/api/auth/register", "/api/auth/login", "/api/health"}
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_blocker):
+    from rest_framework.test import APIClient
+
+    with django_db_blocker.unblock():
+        response = APIClient().get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    return response.json()
+
+
+def codes_of(response_object: dict) -> set[str]:
+    """Every ``detail`` code a documented response body may carry."""
+    schema = response_object["content"]["application/json"]["schema"]
+    options = schema.get("oneOf", [schema])
+    return {
+        code
+        for option in options
+        for code in option.get("properties", {}).get("detail", {}).get("enum", [])
+    }
+
+
+def test_every_endpoint_of_the_contract_is_described(schema):
+    described = {
+        (method, path) for path, operations in schema["paths"].items() for method in operations
+    }
+    assert described == set(CONTRACT)
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(CONTRACT))
+def test_each_documented_error_carries_its_codes(schema, method, path):
+    responses = schema["paths"][path][method]["responses"]
+    for status, codes in CONTRACT[(method, path)].items():
+        assert str(status) in responses, (method, path, status)
+        if codes:
+            assert codes <= codes_of(responses[str(status)]), (method, path, status)
+    # Every operation may answer 503 when the database is gone, and says so.
+    assert errors.SERVICE_UNAVAILABLE in codes_of(responses["503"])
+    if "429" in responses:
+        assert errors.RATE_LIMITED in codes_of(responses["429"])
+        assert "Retry-After" in responses["429"]["headers"]
+
+
+def test_cookie_authenticates_refresh_and_logout_bearer_the_rest(schema, settings):
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["refreshCookie"] == {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": settings.REFRESH_TOKEN_COOKIE_NAME,
+        "description": schemes["refreshCookie"]["description"],
+    }
+    assert schemes["bearerAuth"]["scheme"] == "bearer"
+    for (method, path), _ in CONTRACT.items():
+        security = schema["paths"][path][method].get("security", [{}])
+        names = {name for requirement in security for name in requirement}
+        if path in COOKIE_ONLY:
+            assert names == {"refreshCookie"}, path
+        elif path == "/api/auth/logout":
+            assert names == {"bearerAuth", "refreshCookie"}
+        elif path in PUBLIC:
+            assert names == set(), path
+        else:
+            assert names == {"bearerAuth"}, path
+
+
+def test_the_schema_is_valid_openapi_without_warnings(tmp_path):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yaml"))
+
+
+@pytest.mark.django_db
+def test_docs_page_uses_bundled_assets_not_a_cdn(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
+    assert "cdn" not in page.lower()
+    assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
