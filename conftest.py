@@ -34,12 +34,7 @@ def _redis_only(request):
         return
     from tokens.tests import live
 
-    reason = live.redis_unavailable_reason()
-    if reason is None:
-        return
-    if os.environ.get("REQUIRE_REDIS") == "1":
-        pytest.fail(f"REQUIRE_REDIS=1 but {reason}")
-    pytest.skip(reason)
+    live.skip_or_fail_without_redis()
 
 
 @pytest.fixture(autouse=True)

@@ -51,6 +51,18 @@ def redis_unavailable_reason() -> str | None:
     return None
 
 
+def skip_or_fail_without_redis() -> None:
+    """Skip the calling test when Redis is down; fail it when REQUIRE_REDIS=1 (CI)."""
+    import pytest
+
+    reason = redis_unavailable_reason()
+    if reason is None:
+        return
+    if os.environ.get("REQUIRE_REDIS") == "1":
+        pytest.fail(f"REQUIRE_REDIS=1 but this test {reason}")
+    pytest.skip(reason)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
