@@ -20,12 +20,15 @@ def _cheap_hashing(settings):
 def _fresh_rate_limits(settings):
     # Rate-limit counters live in the cache: each test gets an empty in-process one, so
     # tests never share a budget, and a REDIS_URL in the environment is never touched.
+    # Limits are out of the way of tests about other things; tokens/tests/test_ratelimit.py
+    # puts the contract's defaults back.
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": f"test-{uuid.uuid4()}",
         }
     }
+    settings.RATE_LIMIT_LOGIN = settings.RATE_LIMIT_DEFAULT = "100000/m"
 
 
 @pytest.fixture(autouse=True)

@@ -28,8 +28,10 @@ REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/1")
 STARTUP_SECONDS = 60
 SEEDED_PASSWORD = "correct horse battery staple"
 # Variables of the calling environment a server must not inherit: each server gets
-# exactly the configuration its test gives it.
+# exactly the configuration its test gives it. (The browser tests set
+# DJANGO_ALLOW_ASYNC_UNSAFE in this process while Chromium runs.)
 _OURS = {
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
     "DATABASE_URL",
     "REDIS_URL",
     "DEBUG",
@@ -71,7 +73,11 @@ def free_port() -> int:
 
 def base_env(**overrides: str) -> dict[str, str]:
     """A production-like environment (DEBUG off, plain HTTP on loopback) plus overrides."""
-    env = {key: value for key, value in os.environ.items() if key not in _OURS}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in _OURS and not key.startswith("PYTEST_")
+    }
     env.update(
         DJANGO_SETTINGS_MODULE="authsite.settings",
         DEBUG="false",
@@ -85,7 +91,7 @@ def base_env(**overrides: str) -> dict[str, str]:
 
 def manage(env: dict[str, str], *args: str, timeout: float = 120) -> str:
     """Run manage.py with this environment; its stdout, or an AssertionError with stderr."""
-    result = subprocess.run(  # noqa: S603  (our own interpreter and manage.py)
+    result = subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=env,
@@ -193,7 +199,7 @@ def start_server(
     port = port or free_port()
     tag = uuid.uuid4().hex[:8]
     access_log, error_log = workdir / f"access-{tag}.log", workdir / f"error-{tag}.log"
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -223,7 +229,7 @@ def start_server(
         if process.poll() is not None:
             raise AssertionError(f"gunicorn exited at start-up:\n{server.errors()}")
         try:
-            with urllib.request.urlopen(f"{server.url}/api/schema/", timeout=5):  # noqa: S310
+            with urllib.request.urlopen(f"{server.url}/api/schema/", timeout=5):
                 return server
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.2)  # polling a starting process, not waiting for time to pass

@@ -35,7 +35,7 @@ def check(*args: str, **variables: str) -> subprocess.CompletedProcess:
             env.pop(name, None)
         else:
             env[name] = value
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(
         [sys.executable, "manage.py", "check", *args],
         cwd=ROOT,
         env=env,

@@ -19,6 +19,13 @@ def attempt(api, email="alice@example.com", password="wrong", **meta):
     return api.post(LOGIN, {"email": email, "password": password}, format="json", **meta)
 
 
+@pytest.fixture(autouse=True)
+def _contract_rates(settings):
+    """The contract's default rates (conftest raises them for every other test)."""
+    settings.RATE_LIMIT_LOGIN = "5/m"
+    settings.RATE_LIMIT_DEFAULT = "60/m"
+
+
 @pytest.fixture
 def frozen():
     with time_machine.travel(NOW, tick=False) as traveller:
