@@ -111,3 +111,12 @@ def test_docs_page_uses_bundled_assets_not_a_cdn(client):
     assert "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
     assert "cdn" not in page.lower()
     assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+
+
+@pytest.mark.django_db
+def test_docs_assets_are_served_with_debug_off(client, settings):
+    settings.DEBUG = False
+    bundle = client.get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+    assert bundle.status_code == 200
+    # Nothing outside the package directory: a traversal is refused.
+    assert client.get("/static/drf_spectacular_sidecar/../../settings.py").status_code == 400
