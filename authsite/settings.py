@@ -160,6 +160,19 @@ if REFRESH_TOKEN_COOKIE_SAMESITE == "None" and not REFRESH_TOKEN_COOKIE_SECURE:
         "REFRESH_TOKEN_COOKIE_SAMESITE=none requires REFRESH_TOKEN_COOKIE_SECURE=true "
         "(browsers drop SameSite=None cookies that are not Secure)."
     )
+# Cookie name prefixes are promises browsers enforce (RFC 6265bis): a __Secure- cookie
+# without Secure is dropped, and __Host- needs Path=/, which this cookie never has
+# (Path=/api/auth keeps it off every other request).
+if REFRESH_TOKEN_COOKIE_NAME.startswith("__Secure-") and not REFRESH_TOKEN_COOKIE_SECURE:
+    raise ImproperlyConfigured(
+        "REFRESH_TOKEN_COOKIE_NAME starts with __Secure-, which requires "
+        "REFRESH_TOKEN_COOKIE_SECURE=true (browsers drop the cookie otherwise)."
+    )
+if REFRESH_TOKEN_COOKIE_NAME.startswith("__Host-"):
+    raise ImproperlyConfigured(
+        "REFRESH_TOKEN_COOKIE_NAME cannot start with __Host-: that prefix requires Path=/ "
+        "and the refresh cookie is scoped to Path=/api/auth; use __Secure- instead."
+    )
 SESSIONS_PER_USER_LIMIT = env.integer("SESSIONS_PER_USER_LIMIT", 100, minimum=0)
 TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0, minimum=0)
 RATE_LIMIT_DEFAULT = env.rate("RATE_LIMIT_DEFAULT", "60/m")

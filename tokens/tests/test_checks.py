@@ -18,6 +18,7 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "auth.example.com",
     "REDIS_URL": "redis://redis.internal:6379/0",
     "REFRESH_TOKEN_COOKIE_SECURE": "true",
+    "REFRESH_TOKEN_COOKIE_NAME": "__Secure-refresh_token",
     "SECURE_SSL_REDIRECT": "true",
     "SECURE_HSTS_SECONDS": "31536000",
     "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
@@ -53,7 +54,11 @@ def test_deploy_check_is_clean_with_the_documented_production_environment():
 
 
 def test_deploy_check_fails_on_an_insecure_refresh_cookie():
-    result = check("--deploy", **{**PRODUCTION, "REFRESH_TOKEN_COOKIE_SECURE": "false"})
+    insecure = {
+        "REFRESH_TOKEN_COOKIE_SECURE": "false",
+        "REFRESH_TOKEN_COOKIE_NAME": "refresh_token",  # __Secure- would stop start-up
+    }
+    result = check("--deploy", **{**PRODUCTION, **insecure})
     assert result.returncode != 0
     assert "tokens.E001" in result.stderr
     assert "REFRESH_TOKEN_COOKIE_SECURE" in result.stderr
@@ -80,6 +85,8 @@ def test_plain_check_passes_for_a_plain_http_run_without_redis(debug):
     [
         ({"REFRESH_TOKEN_COOKIE_SAMESITE": "none"}, "REFRESH_TOKEN_COOKIE_SAMESITE"),
         ({"RATE_LIMIT_LOGIN": "lots"}, "RATE_LIMIT_LOGIN"),
+        ({"REFRESH_TOKEN_COOKIE_NAME": "__Secure-refresh_token"}, "REFRESH_TOKEN_COOKIE_SECURE"),
+        ({"REFRESH_TOKEN_COOKIE_NAME": "__Host-refresh_token"}, "REFRESH_TOKEN_COOKIE_NAME"),
         ({"SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto: https"}, "SECURE_PROXY_SSL_HEADER"),
     ],
 )
