@@ -240,7 +240,7 @@ def start_server(
 def seed_sessions(env: dict[str, str], *, users: int, sessions_per_user: int) -> list[dict]:
     """Create users and live sessions in a server's database (a manage.py shell).
 
-    Returns ``[{"email", "access_token", "refresh_token"}]`` interleaved across users
+    Returns ``[{"email", "session_id", "access_token", "refresh_token"}]`` interleaved across users
     (consecutive entries belong to different users): tokens signed with the server's
     SECRET_KEY. The password is hashed once and shared, so thousands are cheap.
     """
@@ -256,7 +256,8 @@ def seed_sessions(env: dict[str, str], *, users: int, sessions_per_user: int) ->
         f"for _ in range({sessions_per_user}):\n"
         "    for user in users:\n"
         "        issued = services.start_session(user, user_agent='seed')\n"
-        "        out.append({'email': user.email, 'access_token': issued.access_token,\n"
+        "        out.append({'email': user.email, 'session_id': str(issued.session.id),\n"
+        "                    'access_token': issued.access_token,\n"
         "                    'refresh_token': issued.refresh_token})\n"
         "print(json.dumps(out))\n"
     )

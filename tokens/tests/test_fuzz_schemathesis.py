@@ -39,17 +39,19 @@ MINIMUM_REQUESTS = 1000
 
 
 def _with_real_credentials(case, session: dict) -> None:
-    """Every other generated login body names a real user with the right password, so
-    successful logins (and their cookies) are checked against the schema too."""
-    body = case.body
-    if case.path != "/api/auth/login" or not isinstance(body, dict) or "password" not in body:
-        return
+    """Every other generated login names a real user with the right password, and every
+    other session deletion names the caller's own session, so the success responses
+    (and their cookies) are checked against the schema too."""
     if hash(session["refresh_token"]) % 2:
         return
-    for name in ("email", "username"):
-        if name in body:
-            body[name] = session["email"]
-    body["password"] = live.SEEDED_PASSWORD
+    body = case.body
+    if case.path == "/api/auth/login" and isinstance(body, dict) and "password" in body:
+        for name in ("email", "username"):
+            if name in body:
+                body[name] = session["email"]
+        body["password"] = live.SEEDED_PASSWORD
+    if case.path == "/api/auth/sessions/{session_id}" and case.path_parameters:
+        case.path_parameters["session_id"] = session["session_id"]
 
 
 class Credentials:
