@@ -7,6 +7,7 @@ Counters live in the default cache: Redis when ``REDIS_URL`` is set, so every wo
 host shares them; otherwise one process's memory (see tokens/checks.py).
 """
 
+import ipaddress
 import logging
 
 from django.conf import settings
@@ -24,11 +25,20 @@ logger = logging.getLogger(__name__)
 # A request with no usable address (a Unix-socket proxy that sets no REMOTE_ADDR) still
 # counts, in one bucket shared by all such requests, rather than escaping the limit.
 UNKNOWN_IP = "unknown"
+# One IPv6 host usually holds a whole /64 and can pick any address in it, so the /64 is
+# what counts (django-ratelimit's own "ip" key does the same).
+IPV6_PREFIX = 64
 
 
 def ip_key(group: str, request: Request) -> str:
-    """django-ratelimit key: the client IP as tokens.client trusts it (proxies)."""
-    return client.client_ip(request) or UNKNOWN_IP
+    """django-ratelimit key: the client IP as tokens.client trusts it (proxies); for
+    IPv6 its /64 network."""
+    ip = client.client_ip(request)
+    if ip is None:
+        return UNKNOWN_IP
+    if ipaddress.ip_address(ip).version == 6:
+        return str(ipaddress.ip_network(f"{ip}/{IPV6_PREFIX}", strict=False))
+    return ip
 
 
 def email_key(group: str, request: Request) -> str:

@@ -8,7 +8,6 @@ database next to pytest-django's test database. Callers stop what they start.
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,8 @@ import psycopg
 import redis
 from psycopg import sql
 
-ROOT = Path(__file__).resolve().parents[2]
+from authsite.testing import ROOT, free_port
+
 REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/1")
 STARTUP_SECONDS = 60
 SEEDED_PASSWORD = "correct horse battery staple"
@@ -63,12 +63,6 @@ def skip_or_fail_without_redis() -> None:
     if os.environ.get("REQUIRE_REDIS") == "1":
         pytest.fail(f"REQUIRE_REDIS=1 but this test {reason}")
     pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def base_env(**overrides: str) -> dict[str, str]:

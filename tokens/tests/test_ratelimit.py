@@ -95,6 +95,17 @@ def test_login_is_limited_by_ip_across_many_emails(api, frozen):
 
 
 @pytest.mark.django_db
+def test_an_ipv6_host_cannot_escape_by_rotating_within_its_64(api, frozen):
+    for n in range(5):
+        ip = f"2001:db8:1:2::{n + 1:x}"
+        assert attempt(api, email=f"u{n}@example.com", REMOTE_ADDR=ip).status_code == 400
+    refused = attempt(api, email="u9@example.com", REMOTE_ADDR="2001:db8:1:2:ffff::1")
+    assert refused.status_code == 429
+    # The next /64 is someone else.
+    assert attempt(api, email="u8@example.com", REMOTE_ADDR="2001:db8:1:3::1").status_code == 400
+
+
+@pytest.mark.django_db
 def test_spoofed_forwarded_for_does_not_escape_the_limit_by_default(api, frozen):
     for n in range(5):
         attempt(api, email=f"u{n}@example.com", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
