@@ -74,7 +74,6 @@ def proxied_server(live_database, live_workdir):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db
 def test_database_outage_gives_503_everywhere_and_the_server_recovers(proxied_server):
     server, proxy = proxied_server
     url = server.url

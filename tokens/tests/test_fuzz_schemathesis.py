@@ -11,7 +11,6 @@ import collections
 import itertools
 import json
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -72,7 +71,6 @@ class Credentials:
         return self._used
 
 
-@pytest.mark.django_db  # only for the REQUIRE_POSTGRES gate; the server has its own database
 def test_generated_requests_never_5xx_and_conform(fuzz_server):
     url = fuzz_server.url
     schema = schemathesis.openapi.from_url(f"{url}/api/schema/?format=json")
