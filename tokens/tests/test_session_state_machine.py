@@ -37,6 +37,14 @@ START = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
 STEPS = [dt.timedelta(seconds=s) for s in (1, 9, 10, 11, 1800, 3599, 3600, 3601, 7200)]
 
 
+def purge_expired(now: dt.datetime) -> int:
+    """The service's purge where it exists (the ops work), else the queryset it wraps."""
+    purge = getattr(services, "purge_expired", None)
+    if purge is not None:
+        return purge(now=now)
+    return RefreshToken.objects.expired(now).delete()[0]
+
+
 @dataclass
 class Session:
     """What the contract says about one session."""
@@ -132,10 +140,14 @@ class SessionMachine(RuleBasedStateMachine):
     @rule()
     def purge(self):
         expired = [s for s in self.model.values() if not s.purged and self.now >= s.expires_at()]
-        deleted, _ = RefreshToken.objects.expired(self.now).filter(user=self.user).delete()
-        assert deleted == len(expired)
+        assert purge_expired(self.now) == len(expired)
         for session in expired:
             session.purged = True
+
+    def teardown(self):
+        # Each run has its own user; removing it (and its sessions) leaves the next run
+        # a table where every row is its own, so purge counts are exact.
+        self.user.delete()
 
     @invariant()
     def the_database_agrees_with_the_model(self):
