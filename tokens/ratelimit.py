@@ -13,6 +13,7 @@ import logging
 from django.conf import settings
 from django_ratelimit.core import get_usage
 from redis.exceptions import RedisError
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
@@ -62,8 +63,12 @@ class _RateLimit(BaseThrottle):
     by_email = False
 
     def allow_request(self, request: Request, view) -> bool:
-        group = f"{type(view).__module__}.{type(view).__qualname__}"
         self.retry_after = 0
+        if request.method in SAFE_METHODS:
+            # The limited endpoints act on POST; an OPTIONS (DRF's metadata) or a GET
+            # (405) changes nothing and must not spend the client's budget.
+            return True
+        group = f"{type(view).__module__}.{type(view).__qualname__}"
         # The IP first: a body that cannot be parsed (read for the email) still counts.
         self._count(request, f"{group}:ip", ip_key)
         if self.by_email and submitted_email(request) is not None:

@@ -57,6 +57,14 @@ def test_a_good_password_is_refused_too_once_over_the_limit(api, user, frozen):
 
 
 @pytest.mark.django_db
+def test_options_and_get_do_not_spend_the_budget(api, frozen):
+    for _ in range(10):
+        assert api.options(LOGIN).status_code == 200
+        assert api.get(LOGIN).status_code == 405
+    assert attempt(api).status_code == 400
+
+
+@pytest.mark.django_db
 def test_login_is_limited_by_email_across_many_ips(api, user, frozen):
     # A botnet: every attempt from another address, all against one account, spelled
     # in different cases: the normalized email is the key.
