@@ -35,6 +35,10 @@ CHECKS = [
 ]
 EXAMPLES = {GenerationMode.POSITIVE: 90, GenerationMode.NEGATIVE: 60}
 MINIMUM_REQUESTS = 1000
+FOREIGN_PAGE = {
+    2: {"Origin": "https://evil.example"},
+    4: {"Sec-Fetch-Site": "cross-site"},
+}
 
 
 def _with_real_credentials(case, session: dict) -> None:
@@ -91,6 +95,9 @@ def test_generated_requests_never_5xx_and_conform(fuzz_server):
             headers["Authorization"] = f"Bearer {session['access_token']}"
             cookies[cookie_name] = session["refresh_token"]
             _with_real_credentials(case, session)
+        # Now and then a request "from" a foreign page, so the Origin check's 403 is
+        # reached (and checked against the schema) too.
+        headers.update(FOREIGN_PAGE.get(sum(requests_by_operation.values()) % 6, {}))
         response = case.call(base_url=url, headers=headers, cookies=cookies, timeout=30)
         label = f"{case.method.upper()} {case.path}"
         requests_by_operation[label] += 1
