@@ -1,4 +1,4 @@
-"""Browser fixtures: one headless Chromium for the session, a fresh context per test."""
+"""Browser fixtures: one headless Chromium for the browser tests, a fresh context per test."""
 
 import os
 
@@ -9,9 +9,13 @@ from web.tests import browser as chromium
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """The system's Chromium driven by Playwright, shared by every browser test."""
+    """The system's Chromium driven by Playwright, shared by the module's browser tests.
+
+    Module-scoped (all browser tests live in one module) so that the lifted async
+    check below ends with them instead of leaking into the rest of the session.
+    """
     chromium.require_browser()
     from playwright.sync_api import sync_playwright
 
