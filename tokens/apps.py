@@ -7,4 +7,6 @@ class TokensConfig(AppConfig):
     verbose_name = "sessions and tokens"
 
     def ready(self) -> None:
-        from tokens import checks  # noqa: F401  (registers the system checks)
+        from tokens import audit, checks  # noqa: F401  (checks registers the system checks)
+
+        audit.connect()

@@ -62,8 +62,25 @@ class RefreshToken(models.Model):
         indexes = [
             # The user's sessions, newest first (sessions list, revoke all, the cap).
             models.Index(fields=["user", "-created_at"], name="tokens_user_created_idx"),
-            # Expired rows for the purge.
+            # Expired rows for the purge (and the admin's "expired" filter).
             models.Index(fields=["expires_at"], name="tokens_expires_idx"),
+            # The admin changelist's order: Django appends "-pk" to "-created_at" to make
+            # it total, so this index hands over the first page without a sort.
+            models.Index(fields=["-created_at", "-id"], name="tokens_created_idx"),
+            # The admin's "revoked" filter in that order: only revoked rows, so a page of
+            # them never scans past the live ones.
+            models.Index(
+                fields=["-created_at", "-id"],
+                name="tokens_revoked_created_idx",
+                condition=models.Q(revoked_at__isnull=False),
+            ),
+            # The session cap: a user's unrevoked sessions by last use (least recently
+            # used first to go), without reading their revoked history.
+            models.Index(
+                fields=["user", "-last_used_at"],
+                name="tokens_user_lastused_idx",
+                condition=models.Q(revoked_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -4,18 +4,19 @@ Views, admin actions and management commands all come through these functions, s
 session is revoked the same way (one set-based UPDATE) whoever asks.
 """
 
-import logging
 import uuid
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib import auth
-from django.db import transaction
+from django.db import connections, router, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
-from tokens import crypto
+from tokens import crypto, signals
 from tokens.errors import (
     BadCredentials,
     NotLoggedIn,
@@ -25,9 +26,11 @@ from tokens.errors import (
 )
 from tokens.models import RefreshToken, RefreshTokenQuerySet, RevokeReason
 
-security_log = logging.getLogger("security")
-
 SESSION_ID_CLAIM = "sid"
+
+# Rows per batch of the purge and of a revoke-everything: small enough that each
+# transaction is short and holds few locks, large enough to amortise a round trip.
+DEFAULT_BATCH_SIZE = 1000
 
 
 @dataclass(frozen=True)
@@ -62,9 +65,72 @@ def _issue(session: RefreshToken, refresh_token: str | None, now: datetime) -> I
     )
 
 
-def _revoke(sessions: RefreshTokenQuerySet, reason: str, now: datetime) -> int:
-    """Revoke the sessions in one UPDATE; returns how many were still unrevoked."""
-    return sessions.filter(revoked_at__isnull=True).update(revoked_at=now, revoke_reason=reason)
+@dataclass(frozen=True)
+class RevokedSession:
+    """What the audit trail learns about one revoked session (no token in here)."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    ip_address: str | None
+
+
+def _revoke(sessions: QuerySet, reason: str, now: datetime) -> int:
+    """Revoke the sessions in one UPDATE; returns how many were still unrevoked.
+
+    ``UPDATE ... RETURNING`` (PostgreSQL, SQLite >= 3.35) revokes and names the revoked
+    sessions in the same statement: the audit event lists exactly the rows this call
+    changed (not the ones a concurrent call revoked first), with no SELECT before it
+    and no query per session, however many sessions it covers. One ``session_revoked``
+    signal carries them all, so a receiver that only counts pays nothing per row.
+    """
+    using = router.db_for_write(RefreshToken)
+    connection = connections[using]
+    opts = RefreshToken._meta
+    quote = connection.ops.quote_name
+    table, pk = quote(opts.db_table), quote(opts.pk.column)
+    revoked_at = quote(opts.get_field("revoked_at").column)
+    reason_column = quote(opts.get_field("revoke_reason").column)
+    user_column = quote(opts.get_field("user").column)
+    ip_column = quote(opts.get_field("ip_address").column)
+    targets = sessions.filter(revoked_at__isnull=True).order_by().values("pk")
+    targets_sql, targets_params = targets.query.get_compiler(using=using).as_sql()
+    # Only quoted identifiers and Django-compiled SQL are interpolated; values are params.
+    sql = (
+        f"UPDATE {table} SET {revoked_at} = %s, {reason_column} = %s "  # noqa: S608
+        f"WHERE {revoked_at} IS NULL AND {pk} IN ({targets_sql}) "
+        f"RETURNING {pk}, {user_column}, {ip_column}"
+    )
+    now_value = opts.get_field("revoked_at").get_db_prep_value(now, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now_value, str(reason), *targets_params])
+        rows = cursor.fetchall()
+    if rows:
+        to_uuid = opts.pk.to_python
+        revoked = tuple(RevokedSession(to_uuid(sid), to_uuid(uid), ip) for sid, uid, ip in rows)
+        signals.session_revoked.send(sender=RefreshToken, sessions=revoked, reason=str(reason))
+    return len(rows)
+
+
+def _pk_batches(queryset: QuerySet, batch_size: int) -> Iterator[QuerySet]:
+    """Cut the queryset into consecutive primary-key ranges of ``batch_size`` matches.
+
+    Each yielded queryset is ``queryset`` restricted to ``lower < pk <= upper``: it
+    still carries the queryset's own condition, so a statement run on it acts only on
+    rows that match when it runs. One indexed query per batch finds the next upper
+    bound (keyset, never OFFSET from the start); nothing is loaded but that one key.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    keys = queryset.order_by("pk").values_list("pk", flat=True)
+    lower = None
+    while True:
+        rest = queryset if lower is None else queryset.filter(pk__gt=lower)
+        bound = list((keys if lower is None else keys.filter(pk__gt=lower))[batch_size - 1 :][:1])
+        if not bound:
+            yield rest  # the last, partial batch
+            return
+        yield rest.filter(pk__lte=bound[0])
+        lower = bound[0]
 
 
 def login(
@@ -96,30 +162,61 @@ def start_session(
     ip_address: str | None = None,
     now: datetime | None = None,
 ) -> IssuedTokens:
-    """Create a session for an authenticated user and issue its first tokens."""
+    """Create a session for an authenticated user and issue its first tokens.
+
+    Beyond SESSIONS_PER_USER_LIMIT live sessions, the user's least recently used ones
+    are revoked (reason ``evicted``) in the same transaction: a login is never refused.
+    """
     now = now or timezone.now()
     absolute = now + settings.REFRESH_TOKEN_ABSOLUTE_LIFETIME
-    session = RefreshToken.objects.create(
-        user=user,
-        created_at=now,
-        last_used_at=now,
-        expires_at=min(now + _idle_lifetime(remember_me), absolute),
-        absolute_expires_at=absolute,
-        remember_me=remember_me,
-        user_agent=user_agent,
-        ip_address=ip_address,
-    )
+    with transaction.atomic():
+        _evict_beyond_cap(user, now)
+        session = RefreshToken.objects.create(
+            user=user,
+            created_at=now,
+            last_used_at=now,
+            expires_at=min(now + _idle_lifetime(remember_me), absolute),
+            absolute_expires_at=absolute,
+            remember_me=remember_me,
+            user_agent=user_agent,
+            ip_address=ip_address,
+        )
+    signals.session_created.send(sender=RefreshToken, session=session, ip_address=ip_address)
     return _issue(session, crypto.encode(session.id, session.generation), now)
 
 
-def refresh(raw_token: str | None, *, now: datetime | None = None) -> IssuedTokens:
+def _evict_beyond_cap(user, now: datetime) -> int:
+    """Make room for one more session: revoke all but the user's newest limit-1.
+
+    "Newest" is by last use (LRU). One UPDATE whatever the count, served by the partial
+    index on the user's unrevoked sessions by last use. Two simultaneous logins of one
+    user may briefly leave limit+1 live sessions (no user-row lock: the cap is a
+    resource bound, not a security boundary); the next login trims it again.
+    """
+    limit = settings.SESSIONS_PER_USER_LIMIT
+    if limit <= 0:
+        return 0
+    keep_newest = limit - 1
+    beyond = (
+        RefreshToken.objects.live(now)
+        .filter(user=user)
+        .order_by("-last_used_at", "-created_at")
+        .values("pk")[keep_newest:]
+    )
+    return _revoke(RefreshToken.objects.filter(pk__in=beyond), RevokeReason.EVICTED, now)
+
+
+def refresh(
+    raw_token: str | None, *, ip_address: str | None = None, now: datetime | None = None
+) -> IssuedTokens:
     """Trade a refresh token for a new access token, rotating the refresh token.
 
     Presenting the current generation rotates it. Presenting its immediate
     predecessor within REFRESH_TOKEN_REUSE_INTERVAL of that rotation returns the
     same successor (concurrent tabs, a lost response). Anything older is a replay:
     the whole session is revoked. The row is locked for the decision, so concurrent
-    refreshes of one token never fork the session.
+    refreshes of one token never fork the session. ``ip_address`` (the caller's) only
+    goes to the audit events.
     """
     if not raw_token:
         raise RefreshTokenMissing()
@@ -141,22 +238,25 @@ def refresh(raw_token: str | None, *, now: datetime | None = None) -> IssuedToke
             raise UserInactive()
 
         if claims.generation == session.generation:
-            return _extend(session, now)
-        if _within_reuse_interval(session, claims.generation, now):
+            issued = _extend(session, now)
+        elif _within_reuse_interval(session, claims.generation, now):
             return _issue(session, crypto.encode(session.id, session.generation), now)
-        _revoke(RefreshToken.objects.filter(pk=session.pk), RevokeReason.REPLAY, now)
+        else:
+            signals.replay_detected.send(
+                sender=RefreshToken,
+                session=session,
+                ip_address=ip_address,
+                presented_generation=claims.generation,
+                current_generation=session.generation,
+            )
+            _revoke(RefreshToken.objects.filter(pk=session.pk), RevokeReason.REPLAY, now)
+            issued = None
 
-    security_log.warning(
-        "refresh token replay: session revoked",
-        extra={
-            "event": "replay_detected",
-            "user_id": str(session.user_id),
-            "session_id": str(session.id),
-            "presented_generation": claims.generation,
-            "current_generation": session.generation,
-        },
-    )
-    raise RefreshTokenInvalid()
+    if issued is None:  # raised outside the block: the revocation must commit
+        raise RefreshTokenInvalid()
+    if issued.refresh_token is not None:
+        signals.session_rotated.send(sender=RefreshToken, session=session, ip_address=ip_address)
+    return issued
 
 
 def _within_reuse_interval(session: RefreshToken, generation: int, now: datetime) -> bool:
@@ -226,6 +326,80 @@ def revoke_all(
     if keep is not None:
         sessions = sessions.exclude(pk=keep)
     return _revoke(sessions, reason, now)
+
+
+def revoke_sessions(
+    sessions: QuerySet | Iterable[uuid.UUID], *, reason: str, now: datetime | None = None
+) -> int:
+    """Revoke the live ones among these sessions (a queryset or ids); returns how many."""
+    now = now or timezone.now()
+    if isinstance(sessions, QuerySet):
+        sessions = sessions.values("pk")
+    else:
+        sessions = list(sessions)
+    return _revoke(RefreshToken.objects.live(now).filter(pk__in=sessions), reason, now)
+
+
+def revoke_users(users: QuerySet | Iterable, *, reason: str, now: datetime | None = None) -> int:
+    """Revoke every live session of these users (a queryset, users or ids) in one UPDATE.
+
+    ``revoke_all`` for many users at once: an admin action on a page of users costs one
+    statement, not one per user.
+    """
+    now = now or timezone.now()
+    if isinstance(users, QuerySet):
+        users = users.values("pk")
+    else:
+        users = [getattr(user, "pk", user) for user in users]
+    return _revoke(RefreshToken.objects.live(now).filter(user__in=users), reason, now)
+
+
+def revoke_every_session(
+    *, reason: str, batch_size: int = DEFAULT_BATCH_SIZE, now: datetime | None = None
+) -> int:
+    """Revoke every live session of every user (incident response); returns how many.
+
+    In primary-key batches, each one UPDATE in its own transaction: a million sessions
+    never sit in one long transaction or in memory at once.
+    """
+    now = now or timezone.now()
+    live = RefreshToken.objects.live(now)
+    return sum(_revoke(batch, reason, now) for batch in _pk_batches(live, batch_size))
+
+
+def purge_expired(
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> int:
+    """Delete the sessions past their idle or absolute expiry; returns how many.
+
+    ``expires_at`` is the idle expiry capped at the absolute one, so ``expires_at <= now``
+    is the whole condition (and is indexed). Batches are primary-key ranges, each
+    deleted by one ``DELETE ... WHERE pk range AND expires_at <= now`` in its own short
+    transaction, with no model instance loaded (nothing cascades from a session, no
+    signal is expected): memory stays flat whatever the row count. The expiry is
+    re-checked by the DELETE itself, so a session refreshed while the purge runs is
+    never deleted. ``dry_run`` only counts. ``on_batch`` gets each batch's count.
+    """
+    now = now or timezone.now()
+    expired = RefreshToken.objects.expired(now).order_by()
+    if dry_run:
+        return expired.count()
+    using = router.db_for_write(RefreshToken)
+    deleted = 0
+    for batch in _pk_batches(expired, batch_size):
+        with transaction.atomic(using=using):
+            # _raw_delete: the single DELETE statement that QuerySet.delete() would run
+            # on its fast path, without the Collector (which would load every row if a
+            # delete signal receiver or a cascading relation were ever added).
+            count = batch._raw_delete(using)
+        deleted += count
+        if on_batch is not None:
+            on_batch(count)
+    return deleted
 
 
 def live_sessions(user, *, now: datetime | None = None) -> RefreshTokenQuerySet:

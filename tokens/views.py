@@ -63,7 +63,10 @@ class RefreshView(APIView):
     throttle_classes = [DefaultRate]
 
     def post(self, request):
-        return token_response(services.refresh(cookies.read_refresh_cookie(request)))
+        issued = services.refresh(
+            cookies.read_refresh_cookie(request), ip_address=client.client_ip(request)
+        )
+        return token_response(issued)
 
 
 @schema.logout

@@ -1,0 +1,31 @@
+"""Security events of the session service, as Django signals.
+
+The service (``tokens.services``) sends them; ``tokens.audit`` turns them into
+``security`` log lines, and anyone else may connect (a SIEM shipper, metrics, tests).
+Every signal is sent with ``sender=RefreshToken``. No argument ever carries a token or
+any part of one: ids, IP addresses and reasons only.
+
+They are sent right after the write, inside the caller's transaction (as Django's own
+``post_save`` is), so a receiver sees the event even if an outer transaction later
+rolls back; none of the service's own callers rolls back after a revocation.
+"""
+
+from django.dispatch import Signal
+
+# A login created a session. Arguments: ``session`` (RefreshToken), ``ip_address``.
+session_created = Signal()
+
+# A refresh rotated a session to its next generation. Arguments: ``session`` (with
+# the new generation), ``ip_address`` (of the refreshing client, may be None).
+session_rotated = Signal()
+
+# One set-based revocation. Arguments: ``reason`` (a RevokeReason value) and
+# ``sessions``, a tuple of ``tokens.services.RevokedSession`` (id, user id, IP of the
+# login), one per session that this call revoked; never sent for zero sessions.
+session_revoked = Signal()
+
+# An old refresh token was presented again after the reuse interval: the session is
+# revoked (a ``session_revoked`` with reason ``replay`` follows). Arguments:
+# ``session``, ``ip_address`` (of the presenting client), ``presented_generation``,
+# ``current_generation``.
+replay_detected = Signal()
