@@ -1,0 +1,42 @@
+"""``manage.py purge_expired_tokens [--dry-run] [--batch-size N]``: a door to the service."""
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from tokens import services
+
+
+def positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(value)
+    return number
+
+
+class Command(BaseCommand):
+    help = (
+        "Delete the sessions past their idle or absolute expiry, in batches by primary "
+        "key (memory does not grow with the row count). Safe while the service serves."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Count what would be deleted; delete nothing."
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=positive_int,
+            default=services.DEFAULT_BATCH_SIZE,
+            metavar="N",
+            help=f"Rows per DELETE and per transaction (default {services.DEFAULT_BATCH_SIZE}).",
+        )
+
+    def handle(self, *args, dry_run: bool, batch_size: int, verbosity: int, **options) -> None:
+        def progress(count: int) -> None:
+            if verbosity >= 2:
+                self.stdout.write(f"  batch: deleted {count}")
+
+        count = services.purge_expired(batch_size=batch_size, dry_run=dry_run, on_batch=progress)
+        if dry_run:
+            self.stdout.write(f"Would delete {count} expired sessions (dry run).")
+        else:
+            self.stdout.write(f"Deleted {count} expired sessions.")

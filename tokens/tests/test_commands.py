@@ -1,0 +1,162 @@
+"""purge_expired_tokens and revoke_sessions: thin doors, tested through call_command."""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command, execute_from_command_line
+from django.db import connection
+from django.utils import timezone
+
+from tokens import crypto, services
+from tokens.models import RefreshToken, RevokeReason
+from tokens.tests.factories import make_sessions
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def mixed(user, make_user):
+    """Expired (revoked or not), live, and revoked-but-unexpired sessions of two users."""
+    bob = make_user("bob@example.com")
+    expired = make_sessions(user, 7, expires_in=-timedelta(minutes=1))
+    expired += make_sessions(
+        bob, 3, expires_in=-timedelta(days=2), revoked_at=timezone.now(), revoke_reason="logout"
+    )
+    live = make_sessions(user, 4) + make_sessions(bob, 2)
+    revoked_live = make_sessions(
+        bob, 2, revoked_at=timezone.now(), revoke_reason=RevokeReason.LOGOUT
+    )
+    return {"expired": expired, "live": live, "revoked_live": revoked_live, "bob": bob}
+
+
+def ids(sessions) -> set:
+    return {s.id for s in sessions}
+
+
+class TestPurge:
+    def test_deletes_expired_keeps_live_and_revoked_unexpired(self, mixed):
+        out = run("purge_expired_tokens")
+        assert out.strip() == "Deleted 10 expired sessions."
+        left = set(RefreshToken.objects.values_list("id", flat=True))
+        assert left == ids(mixed["live"]) | ids(mixed["revoked_live"])
+
+    def test_dry_run_counts_and_deletes_nothing(self, mixed):
+        before = RefreshToken.objects.count()
+        out = run("purge_expired_tokens", "--dry-run")
+        assert "Would delete 10 expired sessions" in out
+        assert RefreshToken.objects.count() == before
+
+    def test_batch_size_is_honoured(self, user):
+        make_sessions(user, 25, expires_in=-timedelta(seconds=1))
+        batches = []
+        deleted = services.purge_expired(batch_size=10, on_batch=batches.append)
+        assert deleted == 25
+        assert batches == [10, 10, 5]
+
+    def test_batch_size_option_reaches_the_service(self, user):
+        make_sessions(user, 7, expires_in=-timedelta(seconds=1))
+        out = run("purge_expired_tokens", "--batch-size", "3", "-v", "2")
+        assert out.count("batch: deleted") == 3
+        assert "Deleted 7 expired sessions." in out
+
+    def test_batch_size_must_be_positive(self):
+        with pytest.raises(CommandError):
+            call_command("purge_expired_tokens", "--batch-size", "0")
+
+    def test_each_batch_is_one_delete_and_no_row_is_loaded(self, user, django_assert_num_queries):
+        make_sessions(user, 30, expires_in=-timedelta(seconds=1))
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as ctx:
+            services.purge_expired(batch_size=10)
+        statements = [q["sql"].lstrip().split()[0].upper() for q in ctx.captured_queries]
+        assert statements.count("DELETE") == 4  # 3 full batches + the empty tail
+        # No SELECT of whole rows: only the key that bounds each batch.
+        for q in ctx.captured_queries:
+            if q["sql"].lstrip().upper().startswith("SELECT"):
+                assert "user_agent" not in q["sql"]
+
+    def test_recently_refreshed_session_is_kept(self, user):
+        t0 = timezone.now()
+        issued = services.start_session(user, now=t0)
+        # Its first idle expiry has passed by the purge, but it was refreshed before.
+        services.refresh(issued.refresh_token, now=t0 + timedelta(days=6))
+        services.purge_expired(now=t0 + timedelta(days=8))
+        assert RefreshToken.objects.filter(pk=issued.session.pk).exists()
+        services.purge_expired(now=t0 + timedelta(days=14))
+        assert not RefreshToken.objects.filter(pk=issued.session.pk).exists()
+
+    def test_the_delete_rechecks_the_expiry(self, user):
+        """A refresh that lands between choosing a batch and deleting it wins."""
+        now = timezone.now()
+        doomed = make_sessions(user, 3, expires_in=-timedelta(seconds=1))
+        saved = doomed[1]
+        fired = []
+
+        def refresh_just_before_delete(execute, sql, params, many, context):
+            if sql.lstrip().upper().startswith("DELETE") and not fired:
+                fired.append(sql)
+                RefreshToken.objects.filter(pk=saved.pk).update(expires_at=now + timedelta(days=7))
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(refresh_just_before_delete):
+            deleted = services.purge_expired(batch_size=10, now=now)
+        assert fired
+        assert deleted == 2
+        assert list(RefreshToken.objects.values_list("id", flat=True)) == [saved.pk]
+
+
+class TestRevokeSessions:
+    def test_user_revokes_their_live_sessions(self, mixed, user):
+        out = run("revoke_sessions", "--user", "ALICE@example.com")
+        assert out.strip() == "Revoked 4 sessions of alice@example.com."
+        alice_live = RefreshToken.objects.live().filter(user=user)
+        assert not alice_live.exists()
+        revoked = RefreshToken.objects.filter(pk__in=ids(mixed["live"]), user=user)
+        assert set(revoked.values_list("revoke_reason", flat=True)) == {RevokeReason.ADMIN}
+        assert RefreshToken.objects.live().filter(user=mixed["bob"]).count() == 2
+
+    def test_all_revokes_everyone(self, mixed):
+        out = run("revoke_sessions", "--all")
+        assert out.strip() == "Revoked 6 sessions of all users."
+        assert not RefreshToken.objects.live().exists()
+        # Sessions revoked earlier keep their own reason.
+        kept = RefreshToken.objects.filter(pk__in=ids(mixed["revoked_live"]))
+        assert set(kept.values_list("revoke_reason", flat=True)) == {RevokeReason.LOGOUT}
+
+    def test_revoke_everything_in_batches(self, user):
+        make_sessions(user, 7)
+        assert services.revoke_every_session(reason=RevokeReason.ADMIN, batch_size=3) == 7
+        assert not RefreshToken.objects.live().exists()
+
+    def test_unknown_email_is_an_error(self, mixed):
+        with pytest.raises(CommandError, match=r"nobody@example\.com"):
+            call_command("revoke_sessions", "--user", "nobody@example.com")
+        assert RefreshToken.objects.live().count() == 6
+
+    def test_unknown_email_exits_non_zero(self, mixed, capsys):
+        with pytest.raises(SystemExit) as exit_info:
+            execute_from_command_line(
+                ["manage.py", "revoke_sessions", "--user", "nobody@example.com"]
+            )
+        assert exit_info.value.code != 0
+        assert "No user with the email address" in capsys.readouterr().err
+
+    def test_needs_user_or_all(self):
+        with pytest.raises(CommandError):
+            call_command("revoke_sessions")
+
+    def test_revoked_sessions_are_dead_for_both_tokens(self, api, user, login, bearer):
+        response = login()
+        cookie = response.cookies["refresh_token"].value
+        assert crypto.decode(cookie) is not None
+        run("revoke_sessions", "--user", user.email)
+        assert api.get("/api/users/me", **bearer(response)).status_code == 401
+        assert api.post("/api/auth/refresh").status_code == 401
