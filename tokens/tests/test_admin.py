@@ -1,0 +1,188 @@
+"""The sessions admin, through the real admin site as a superuser."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tokens import services, signals
+from tokens.admin import USER_AGENT_SHOWN
+from tokens.models import RefreshToken, RevokeReason
+from tokens.paginator import EXACT_COUNT_LIMIT
+from tokens.tests.factories import make_sessions
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/tokens/refreshtoken/"
+
+
+def shown(response) -> list[uuid.UUID]:
+    return [session.id for session in response.context["cl"].result_list]
+
+
+def post_action(admin_client, action: str, sessions):
+    return admin_client.post(
+        CHANGELIST,
+        {"action": action, "_selected_action": [str(s.id) for s in sessions]},
+        follow=True,
+    )
+
+
+@pytest.fixture
+def sessions(user, make_user):
+    """Alice: active, expired, revoked; Bob: two active."""
+    bob = make_user("bob@example.com")
+    now = timezone.now()
+    return {
+        "active": make_sessions(user, 1, now=now, user_agent="Mozilla/5.0 " + "x" * 200)[0],
+        "expired": make_sessions(
+            user, 1, now=now - timedelta(days=10), expires_in=timedelta(days=7)
+        )[0],
+        "revoked": make_sessions(
+            user,
+            1,
+            now=now - timedelta(days=1),
+            revoked_at=now,
+            revoke_reason=RevokeReason.REPLAY,
+        )[0],
+        "bob": make_sessions(bob, 2, now=now - timedelta(hours=1)),
+    }
+
+
+def test_changelist_columns_and_status(admin_client, sessions):
+    response = admin_client.get(CHANGELIST)
+    assert response.status_code == 200
+    html = response.content.decode()
+    for header in ["user", "created at", "last used at", "expires at", "absolute expires at"]:
+        assert header in html.lower()
+    assert "alice@example.com" in html and "bob@example.com" in html
+    assert "revoked: replay detected" in html
+    assert ">expired<" in html and ">active<" in html
+    assert "x" * (USER_AGENT_SHOWN + 1) not in html  # shortened
+    # Newest first: the default order is served by tokens_created_idx.
+    assert shown(response)[0] == sessions["active"].id
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [("active", ["active", "bob"]), ("expired", ["expired"]), ("revoked", ["revoked"])],
+)
+def test_status_filter(admin_client, sessions, status, expected):
+    response = admin_client.get(CHANGELIST, {"status": status})
+    want = set()
+    for key in expected:
+        value = sessions[key]
+        want |= {s.id for s in value} if isinstance(value, list) else {value.id}
+    assert set(shown(response)) == want
+
+
+def test_search_by_email_is_exact_and_case_insensitive(admin_client, sessions):
+    response = admin_client.get(CHANGELIST, {"q": "  BOB@Example.com "})
+    assert set(shown(response)) == {s.id for s in sessions["bob"]}
+    assert shown(admin_client.get(CHANGELIST, {"q": "bob@"})) == []
+
+
+def test_search_by_session_id(admin_client, sessions):
+    target = sessions["bob"][1]
+    for spelling in [str(target.id), target.id.hex, str(target.id).upper()]:
+        assert shown(admin_client.get(CHANGELIST, {"q": spelling})) == [target.id]
+    assert shown(admin_client.get(CHANGELIST, {"q": str(uuid.uuid4())})) == []
+
+
+def changelist_queries(client, params=None) -> list[str]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(CHANGELIST, params or {})
+    assert response.status_code == 200
+    return [q["sql"] for q in ctx.captured_queries]
+
+
+@pytest.mark.parametrize("params", [{}, {"status": "active"}, {"q": "alice@example.com"}])
+def test_changelist_query_count_is_constant(admin_client, user, params):
+    make_sessions(user, 10)
+    at_10 = changelist_queries(admin_client, params)
+    make_sessions(user, 990, now=timezone.now() - timedelta(hours=1))
+    at_1000 = changelist_queries(admin_client, params)
+    # The admin's own session and user, the capped count, the page with its users.
+    assert len(at_10) == len(at_1000) == 4, at_1000
+    # No unbounded COUNT(*) of the table: the only count is capped.
+    counts = [sql for sql in at_1000 if "COUNT(" in sql.upper()]
+    assert len(counts) == 1
+    assert f"LIMIT {EXACT_COUNT_LIMIT + 1}" in counts[0]
+
+
+def test_count_beyond_the_cap_stops_the_page_links_there(admin_client, user, monkeypatch):
+    monkeypatch.setattr("tokens.paginator.EXACT_COUNT_LIMIT", 150)
+    make_sessions(user, 250)
+    # Filtered, so no estimate applies: the count stops at the cap.
+    response = admin_client.get(CHANGELIST, {"p": "2", "status": "active"})
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 151
+    assert len(shown(response)) == 51
+
+
+@pytest.mark.postgres
+def test_unfiltered_count_beyond_the_cap_is_the_planner_estimate(admin_client, user, monkeypatch):
+    monkeypatch.setattr("tokens.paginator.EXACT_COUNT_LIMIT", 150)
+    make_sessions(user, 250)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE tokens_refreshtoken")
+    with CaptureQueriesContext(connection) as ctx:
+        response = admin_client.get(CHANGELIST, {"p": "2"})
+    assert response.context["cl"].result_count == 250
+    assert len(shown(response)) == 100
+    assert any("reltuples" in q["sql"] for q in ctx.captured_queries)
+
+
+def test_revoke_selected_sessions(admin_client, api, user, sessions):
+    live = services.start_session(user)
+    other = sessions["bob"][0]
+    events = []
+
+    def on_revoked(sender, **kwargs):
+        events.append(kwargs)
+
+    signals.session_revoked.connect(on_revoked, dispatch_uid="test-admin")
+    try:
+        response = post_action(admin_client, "revoke_selected", [live.session, other])
+    finally:
+        signals.session_revoked.disconnect(dispatch_uid="test-admin")
+
+    assert "Revoked 2 sessions." in response.content.decode()
+    assert RefreshToken.objects.get(pk=live.session.pk).revoke_reason == RevokeReason.ADMIN
+    assert RefreshToken.objects.get(pk=other.pk).revoke_reason == RevokeReason.ADMIN
+    assert RefreshToken.objects.get(pk=sessions["bob"][1].pk).revoked_at is None
+    assert RefreshToken.objects.get(pk=sessions["active"].pk).revoked_at is None
+    # The same service path as the API: one event, reason admin, access token dead.
+    assert [e["reason"] for e in events] == ["admin"]
+    assert {s.id for s in events[0]["sessions"]} == {live.session.id, other.id}
+    me = api.get("/api/users/me", HTTP_AUTHORIZATION=f"Bearer {live.access_token}")
+    assert me.status_code == 401
+
+
+def test_revoke_selected_leaves_earlier_revocations_alone(admin_client, sessions):
+    post_action(admin_client, "revoke_selected", [sessions["revoked"]])
+    assert RefreshToken.objects.get(pk=sessions["revoked"].pk).revoke_reason == "replay"
+
+
+def test_revoke_all_sessions_of_these_users(admin_client, user, sessions):
+    response = post_action(admin_client, "revoke_users_sessions", [sessions["bob"][0]])
+    assert "Revoked 2 sessions." in response.content.decode()
+    assert not RefreshToken.objects.live().filter(user__email="bob@example.com").exists()
+    assert RefreshToken.objects.get(pk=sessions["active"].pk).revoked_at is None
+
+
+def test_no_add_no_delete_no_edit(admin_client, sessions):
+    assert admin_client.get(CHANGELIST + "add/").status_code == 403
+    actions = dict(admin_client.get(CHANGELIST).context["action_form"].fields["action"].choices)
+    assert "delete_selected" not in actions
+    assert set(actions) == {"", "revoke_selected", "revoke_users_sessions"}
+    session = sessions["active"]
+    url = f"{CHANGELIST}{session.pk}/change/"
+    page = admin_client.get(url)
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.content.decode()  # view-only
+    assert admin_client.post(url, {"user_agent": "edited"}).status_code == 403
+    assert RefreshToken.objects.get(pk=session.pk).user_agent.startswith("Mozilla/5.0")
