@@ -62,8 +62,10 @@ class RefreshToken(models.Model):
         indexes = [
             # The user's sessions, newest first (sessions list, revoke all, the cap).
             models.Index(fields=["user", "-created_at"], name="tokens_user_created_idx"),
-            # Expired rows for the purge (and the admin's "expired" filter).
-            models.Index(fields=["expires_at"], name="tokens_expires_idx"),
+            # Expired rows for the purge (and the admin's "expired" filter). The purge
+            # walks it in (expires_at, id) order, so the id is in the index: the next
+            # batch's bound is read from the index alone.
+            models.Index(fields=["expires_at", "id"], name="tokens_expires_id_idx"),
             # The admin changelist's order: Django appends "-pk" to "-created_at" to make
             # it total, so this index hands over the first page without a sort.
             models.Index(fields=["-created_at", "-id"], name="tokens_created_idx"),
