@@ -6,7 +6,9 @@ For each database (a temporary SQLite file; PostgreSQL databases ``bench_ops*`` 
 127.0.0.1, created here and dropped at the end) it bulk-inserts ``--rows`` expired
 sessions into a migrated template, then on fresh copies of the same data measures:
 
-- ``manage.py purge_expired_tokens`` in a subprocess: wall seconds and peak RSS;
+- ``manage.py purge_expired_tokens --batch-size N`` in a subprocess, for each
+  ``--batch-sizes``: wall seconds and peak RSS, and the time per batch (the length of
+  each transaction, start-up excluded);
 - the floor: one raw ``DELETE ... WHERE expires_at <= now`` through ``manage.py shell``
   (the same interpreter and Django start-up), seconds and peak RSS;
 - a bare ``manage.py shell -c pass`` (start-up alone);
@@ -199,11 +201,13 @@ def pg_copy(template: str, target: str) -> str:
 # The measurements ----------------------------------------------------------------------
 
 
-def measure(name: str, fresh, rows: int, small_url: str) -> dict:
-    result = {"db": name}
-    url = fresh("purge")
-    result["purge"] = run(manage("purge_expired_tokens"), url)
-    assert f"Deleted {rows} " in result["purge"][2], result["purge"][2]
+def measure(name: str, fresh, rows: int, small_url: str, batch_sizes: list[int]) -> dict:
+    result = {"db": name, "purges": {}}
+    for size in batch_sizes:
+        url = fresh(f"purge_{size}")
+        purge = run(manage("purge_expired_tokens", "--batch-size", str(size)), url)
+        assert f"Deleted {rows} " in purge[2], purge[2]
+        result["purges"][size] = purge
     url = fresh("floor")
     result["floor"] = run(manage("shell", "-v", "0", "-c", FLOOR), url)
     assert result["floor"][2].strip() == str(rows), result["floor"][2]
@@ -214,7 +218,7 @@ def measure(name: str, fresh, rows: int, small_url: str) -> dict:
     return result
 
 
-def bench_sqlite(rows: int, small: int) -> dict:
+def bench_sqlite(rows: int, small: int, batch_sizes: list[int]) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="bench_ops_"))
     try:
         template, small_db = tmp / "template.sqlite3", tmp / "small.sqlite3"
@@ -227,12 +231,13 @@ def bench_sqlite(rows: int, small: int) -> dict:
             lambda label: sqlite_copy(template, tmp / f"{label}.sqlite3"),
             rows,
             f"sqlite:///{small_db}",
+            batch_sizes,
         )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def bench_postgres(rows: int, small: int) -> dict:
+def bench_postgres(rows: int, small: int, batch_sizes: list[int]) -> dict:
     template, small_db = f"{PG_PREFIX}_tpl", f"{PG_PREFIX}_small"
     copies = []
     try:
@@ -245,25 +250,42 @@ def bench_postgres(rows: int, small: int) -> dict:
             copies.append(f"{PG_PREFIX}_{label}")
             return pg_copy(template, copies[-1])
 
-        return measure("PostgreSQL", fresh, rows, f"postgres://postgres@127.0.0.1:5432/{small_db}")
+        small_url = f"postgres://postgres@127.0.0.1:5432/{small_db}"
+        return measure("PostgreSQL", fresh, rows, small_url, batch_sizes)
     finally:
         for name in [template, small_db, *copies]:
             pg_drop(name)
 
 
 def table(results: list[dict], rows: int, small: int) -> str:
+    """Two Markdown tables: the purge against its floor, the changelist at two sizes."""
     lines = [
-        f"| database | purge {rows:,} rows | floor: one raw DELETE | purge / floor "
-        f"| bare manage.py | changelist at {small:,} | changelist at {rows:,} | ratio |",
-        "|---|---|---|---|---|---|---|---|",
+        f"| database | purge {rows:,} rows, batch size | seconds | peak RSS "
+        "| floor: one raw DELETE | purge / floor | per batch (transaction) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        purge, floor, bare = r["purge"], r["floor"], r["bare"]
+        floor, bare = r["floor"], r["bare"]
+        for size, purge in r["purges"].items():
+            batches = -(-rows // size)
+            per_batch = (purge[0] - bare[0]) / batches
+            lines.append(
+                f"| {r['db']} | {size:,} | {purge[0]:.2f} s | {purge[1]:.0f} MB "
+                f"| {floor[0]:.2f} s, {floor[1]:.0f} MB | {purge[0] / floor[0]:.2f}x "
+                f"| {per_batch * 1000:.0f} ms |"
+            )
+        lines.append(
+            f"| {r['db']} | bare `manage.py` start-up | {bare[0]:.2f} s | {bare[1]:.0f} MB | | | |"
+        )
+    lines += [
+        "",
+        f"| database | changelist at {small:,} rows | changelist at {rows:,} rows | ratio |",
+        "|---|---|---|---|",
+    ]
+    for r in results:
         small_c, big_c = r["changelist_small"], r["changelist_big"]
         lines.append(
-            f"| {r['db']} | {purge[0]:.2f} s, {purge[1]:.0f} MB | {floor[0]:.2f} s, "
-            f"{floor[1]:.0f} MB | {purge[0] / floor[0]:.2f}x | {bare[0]:.2f} s, {bare[1]:.0f} MB "
-            f"| {small_c['seconds'] * 1000:.1f} ms, {small_c['queries']} queries "
+            f"| {r['db']} | {small_c['seconds'] * 1000:.1f} ms, {small_c['queries']} queries "
             f"| {big_c['seconds'] * 1000:.1f} ms, {big_c['queries']} queries "
             f"| {big_c['seconds'] / small_c['seconds']:.2f}x |"
         )
@@ -275,12 +297,16 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--small", type=int, default=1_000)
     parser.add_argument("--only", choices=["sqlite", "postgres"])
+    parser.add_argument(
+        "--batch-sizes", default="10000,50000", help="purge batch sizes to measure (csv)"
+    )
     args = parser.parse_args()
+    sizes = [int(size) for size in args.batch_sizes.split(",")]
     results = []
     if args.only in (None, "sqlite"):
-        results.append(bench_sqlite(args.rows, args.small))
+        results.append(bench_sqlite(args.rows, args.small, sizes))
     if args.only in (None, "postgres"):
-        results.append(bench_postgres(args.rows, args.small))
+        results.append(bench_postgres(args.rows, args.small, sizes))
     for r in results:
         print(r["db"], "changelist queries:", *r["changelist_big"]["sql"], sep="\n  ")
     print(table(results, args.rows, args.small))

@@ -24,20 +24,21 @@ class CappedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         queryset = self.object_list
-        capped = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
-        if capped <= EXACT_COUNT_LIMIT:
-            return capped
-        return max(EXACT_COUNT_LIMIT + 1, self._estimate(queryset) or 0)
-
-    @staticmethod
-    def _estimate(queryset) -> int | None:
+        capped = queryset.order_by().values("pk")[: EXACT_COUNT_LIMIT + 1]
         connection = connections[queryset.db]
-        if connection.vendor != "postgresql" or queryset.query.where:
-            return None
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                [queryset.model._meta.db_table],
-            )
-            row = cursor.fetchone()
-        return int(row[0]) if row and row[0] > 0 else None
+        if connection.vendor == "postgresql" and not queryset.query.where:
+            # The estimate rides along in the same query: the changelist's query count
+            # stays the same whether the table holds ten rows or a million.
+            sql, params = capped.query.get_compiler(connection=connection).as_sql()
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT COUNT(*), (SELECT reltuples::bigint FROM pg_class "  # noqa: S608
+                    f"WHERE oid = %s::regclass) FROM ({sql}) capped",
+                    [queryset.model._meta.db_table, *params],
+                )
+                count, estimate = cursor.fetchone()
+        else:
+            count, estimate = capped.count(), None
+        if count <= EXACT_COUNT_LIMIT:
+            return count
+        return max(EXACT_COUNT_LIMIT + 1, estimate or 0)
