@@ -57,7 +57,7 @@ def env_for(database_url: str) -> dict:
 def run(args: list[str], database_url: str) -> tuple[float, float, str]:
     """Run a child process; its wall seconds, its own peak RSS (MB), its stdout."""
     start = time.perf_counter()
-    child = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+    child = subprocess.Popen(  # fixed argv, no shell
         args, cwd=ROOT, env=env_for(database_url), stdout=subprocess.PIPE, text=True
     )
     out = child.stdout.read()

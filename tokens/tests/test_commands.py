@@ -4,11 +4,12 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command, execute_from_command_line
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
 from tokens import crypto, services
+from tokens.management.commands.revoke_sessions import Command as RevokeSessions
 from tokens.models import RefreshToken, RevokeReason
 from tokens.tests.factories import make_sessions
 
@@ -142,8 +143,10 @@ class TestRevokeSessions:
         assert RefreshToken.objects.live().count() == 6
 
     def test_unknown_email_exits_non_zero(self, mixed, capsys):
+        # run_from_argv is what manage.py runs, minus django.setup(), which would
+        # reconfigure logging onto this test's soon-closed stderr.
         with pytest.raises(SystemExit) as exit_info:
-            execute_from_command_line(
+            RevokeSessions().run_from_argv(
                 ["manage.py", "revoke_sessions", "--user", "nobody@example.com"]
             )
         assert exit_info.value.code != 0
