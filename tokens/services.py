@@ -116,18 +116,24 @@ def _revoke(sessions: QuerySet, reason: str, now: datetime) -> int:
     return len(rows)
 
 
-def _beyond(key: tuple[str, ...], values: tuple, inclusive: bool, after: bool) -> Q:
-    """Row-value comparison ``key > values`` (``after``) or ``key <= values`` (``not after``).
+def _key_after(key: tuple[str, ...], values: tuple) -> Q:
+    """The row-value comparison ``key > values``, spelled out field by field.
 
-    Spelled out field by field, with a range on the first field that lets an index on
-    the key serve it: ``(a, b) > (x, y)`` is ``a >= x AND (a > x OR b > y)``.
+    ``(a, b) > (x, y)`` is ``a >= x AND (a > x OR (a = x AND b > y))``: the leading
+    range on ``a`` is what lets an index on the key serve it.
     """
-    op, first_op = ("gt", "gte") if after else ("lte" if inclusive else "lt", "lte")
-    condition = Q(**{f"{key[-1]}__{op}": values[-1]})
-    strict = "gt" if after else "lt"
+    condition = Q(**{f"{key[-1]}__gt": values[-1]})
     for field, value in zip(reversed(key[:-1]), reversed(values[:-1]), strict=True):
-        condition = Q(**{f"{field}__{strict}": value}) | (Q(**{field: value}) & condition)
-    return Q(**{f"{key[0]}__{first_op}": values[0]}) & condition
+        condition = Q(**{f"{field}__gt": value}) | (Q(**{field: value}) & condition)
+    return Q(**{f"{key[0]}__gte": values[0]}) & condition
+
+
+def _key_up_to(key: tuple[str, ...], values: tuple) -> Q:
+    """The row-value comparison ``key <= values``, the mirror of ``_key_after``."""
+    condition = Q(**{f"{key[-1]}__lte": values[-1]})
+    for field, value in zip(reversed(key[:-1]), reversed(values[:-1]), strict=True):
+        condition = Q(**{f"{field}__lt": value}) | (Q(**{field: value}) & condition)
+    return Q(**{f"{key[0]}__lte": values[0]}) & condition
 
 
 def _keyset_batches(
@@ -146,13 +152,13 @@ def _keyset_batches(
     keys = queryset.order_by(*key).values_list(*key)
     lower = None
     while True:
-        rest = queryset if lower is None else queryset.filter(_beyond(key, lower, False, True))
-        remaining = keys if lower is None else keys.filter(_beyond(key, lower, False, True))
+        rest = queryset if lower is None else queryset.filter(_key_after(key, lower))
+        remaining = keys if lower is None else keys.filter(_key_after(key, lower))
         bound = list(remaining[batch_size - 1 :][:1])
         if not bound:
             yield rest  # the last, partial batch
             return
-        yield rest.filter(_beyond(key, bound[0], True, False))
+        yield rest.filter(_key_up_to(key, bound[0]))
         lower = bound[0]
 
 

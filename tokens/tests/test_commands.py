@@ -61,6 +61,17 @@ class TestPurge:
         assert deleted == 25
         assert batches == [10, 10, 5]
 
+    def test_batches_cross_ties_of_expiry_without_skipping_or_repeating(self, user):
+        # Batches are ranges of (expires_at, id): bounds fall inside groups of equal
+        # expiry, and every row is still deleted exactly once.
+        now = timezone.now()
+        for minutes in (3, 2, 1):
+            make_sessions(user, 4, now=now, expires_in=-timedelta(minutes=minutes))
+        batches = []
+        assert services.purge_expired(batch_size=5, now=now, on_batch=batches.append) == 12
+        assert batches == [5, 5, 2]
+        assert not RefreshToken.objects.exists()
+
     def test_batch_size_option_reaches_the_service(self, user):
         make_sessions(user, 7, expires_in=-timedelta(seconds=1))
         out = run("purge_expired_tokens", "--batch-size", "3", "-v", "2")
