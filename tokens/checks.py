@@ -55,3 +55,23 @@ def check_rate_limit_cache_shared(app_configs, **kwargs) -> list[checks.CheckMes
             id="tokens.E002",
         )
     ]
+
+
+@checks.register(checks.Tags.database)
+def check_sqlite_supports_returning(app_configs, databases=None, **kwargs):
+    """E003: revocation uses UPDATE ... RETURNING, which SQLite has since 3.35."""
+    import sqlite3
+
+    uses_sqlite = any(
+        db["ENGINE"] == "django.db.backends.sqlite3" for db in settings.DATABASES.values()
+    )
+    if not uses_sqlite or sqlite3.sqlite_version_info >= (3, 35):
+        return []
+    return [
+        checks.Error(
+            f"SQLite {sqlite3.sqlite_version} is too old: revoking sessions needs "
+            "UPDATE ... RETURNING (SQLite 3.35 or newer).",
+            hint="Use a Python built against a newer SQLite, or PostgreSQL (DATABASE_URL).",
+            id="tokens.E003",
+        )
+    ]

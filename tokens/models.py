@@ -1,10 +1,13 @@
 """One row per session: the chain of refresh tokens that started with one login."""
 
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
+from django.db.models import Q
 from django.utils import timezone
 
 from tokens.client import USER_AGENT_MAX_LENGTH
@@ -20,6 +23,35 @@ class RevokeReason(models.TextChoices):
     ADMIN = "admin", "revoked by an administrator"
 
 
+@dataclass(frozen=True)
+class RevokedSession:
+    """What the audit trail learns about one revoked session (no token in here)."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    ip_address: str | None
+
+
+def _key_after(key: tuple[str, ...], values: tuple) -> Q:
+    """The row-value comparison ``key > values``, spelled out field by field.
+
+    ``(a, b) > (x, y)`` is ``a >= x AND (a > x OR (a = x AND b > y))``: the leading
+    range on ``a`` is what lets an index on the key serve it.
+    """
+    condition = Q(**{f"{key[-1]}__gt": values[-1]})
+    for field, value in zip(reversed(key[:-1]), reversed(values[:-1]), strict=True):
+        condition = Q(**{f"{field}__gt": value}) | (Q(**{field: value}) & condition)
+    return Q(**{f"{key[0]}__gte": values[0]}) & condition
+
+
+def _key_up_to(key: tuple[str, ...], values: tuple) -> Q:
+    """The row-value comparison ``key <= values``, the mirror of ``_key_after``."""
+    condition = Q(**{f"{key[-1]}__lte": values[-1]})
+    for field, value in zip(reversed(key[:-1]), reversed(values[:-1]), strict=True):
+        condition = Q(**{f"{field}__lt": value}) | (Q(**{field: value}) & condition)
+    return Q(**{f"{key[0]}__lte": values[0]}) & condition
+
+
 class RefreshTokenQuerySet(models.QuerySet):
     def live(self, now: datetime | None = None) -> "RefreshTokenQuerySet":
         """Sessions that can still refresh: not revoked, not past either expiry."""
@@ -28,6 +60,61 @@ class RefreshTokenQuerySet(models.QuerySet):
     def expired(self, now: datetime | None = None) -> "RefreshTokenQuerySet":
         """Sessions past their idle or absolute expiry (revoked or not): purgeable."""
         return self.filter(expires_at__lte=now or timezone.now())
+
+    def revoke(self, reason: str, now: datetime) -> tuple[RevokedSession, ...]:
+        """Revoke the unrevoked sessions of this queryset in one UPDATE; name them.
+
+        ``UPDATE ... RETURNING`` (PostgreSQL, SQLite >= 3.35; the ORM's ``update()``
+        returns only a count) revokes and names the revoked sessions in the same
+        statement: no SELECT before it and no query per session, however many.
+        """
+        connection = connections[self.db]
+        opts = self.model._meta
+        quote = connection.ops.quote_name
+        table, pk = quote(opts.db_table), quote(opts.pk.column)
+        revoked_at = quote(opts.get_field("revoked_at").column)
+        reason_column = quote(opts.get_field("revoke_reason").column)
+        user_column = quote(opts.get_field("user").column)
+        ip_column = quote(opts.get_field("ip_address").column)
+        targets = self.filter(revoked_at__isnull=True).order_by().values("pk")
+        targets_sql, targets_params = targets.query.get_compiler(using=self.db).as_sql()
+        # Only quoted identifiers and Django-compiled SQL are interpolated; values are params.
+        sql = (
+            f"UPDATE {table} SET {revoked_at} = %s, {reason_column} = %s "  # noqa: S608
+            f"WHERE {revoked_at} IS NULL AND {pk} IN ({targets_sql}) "
+            f"RETURNING {pk}, {user_column}, {ip_column}"
+        )
+        now_value = opts.get_field("revoked_at").get_db_prep_value(now, connection)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [now_value, str(reason), *targets_params])
+            rows = cursor.fetchall()
+        to_uuid = opts.pk.to_python
+        return tuple(RevokedSession(to_uuid(sid), to_uuid(uid), ip) for sid, uid, ip in rows)
+
+    def keyset_batches(
+        self, key: tuple[str, ...], batch_size: int
+    ) -> Iterator["RefreshTokenQuerySet"]:
+        """Cut this queryset into consecutive ranges of ``batch_size`` matches along ``key``.
+
+        ``key`` ends with ``"pk"`` so it is unique. Each yielded queryset is this one
+        restricted to ``lower < key <= upper``: it still carries this queryset's own
+        condition, so a statement run on it acts only on rows that match when it runs.
+        One indexed query per batch finds the next upper bound (keyset, never OFFSET
+        from the start); nothing is loaded but that one key.
+        """
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        keys = self.order_by(*key).values_list(*key)
+        lower = None
+        while True:
+            rest = self if lower is None else self.filter(_key_after(key, lower))
+            remaining = keys if lower is None else keys.filter(_key_after(key, lower))
+            bound = list(remaining[batch_size - 1 :][:1])
+            if not bound:
+                yield rest  # the last, partial batch
+                return
+            yield rest.filter(_key_up_to(key, bound[0]))
+            lower = bound[0]
 
 
 class RefreshToken(models.Model):

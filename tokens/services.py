@@ -5,14 +5,14 @@ session is revoked the same way (one set-based UPDATE) whoever asks.
 """
 
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib import auth
-from django.db import connections, router, transaction
-from django.db.models import Q, QuerySet
+from django.db import router, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -70,96 +70,16 @@ def _issue(session: RefreshToken, refresh_token: str | None, now: datetime) -> I
     )
 
 
-@dataclass(frozen=True)
-class RevokedSession:
-    """What the audit trail learns about one revoked session (no token in here)."""
+def _revoke(sessions: RefreshTokenQuerySet, reason: str, now: datetime) -> int:
+    """Revoke the sessions in one UPDATE and tell the audit trail; returns how many.
 
-    id: uuid.UUID
-    user_id: uuid.UUID
-    ip_address: str | None
-
-
-def _revoke(sessions: QuerySet, reason: str, now: datetime) -> int:
-    """Revoke the sessions in one UPDATE; returns how many were still unrevoked.
-
-    ``UPDATE ... RETURNING`` (PostgreSQL, SQLite >= 3.35) revokes and names the revoked
-    sessions in the same statement: the audit event lists exactly the rows this call
-    changed (not the ones a concurrent call revoked first), with no SELECT before it
-    and no query per session, however many sessions it covers. One ``session_revoked``
-    signal carries them all, so a receiver that only counts pays nothing per row.
+    One ``session_revoked`` signal carries every session the statement revoked (and
+    only those: not the ones a concurrent call revoked first).
     """
-    using = router.db_for_write(RefreshToken)
-    connection = connections[using]
-    opts = RefreshToken._meta
-    quote = connection.ops.quote_name
-    table, pk = quote(opts.db_table), quote(opts.pk.column)
-    revoked_at = quote(opts.get_field("revoked_at").column)
-    reason_column = quote(opts.get_field("revoke_reason").column)
-    user_column = quote(opts.get_field("user").column)
-    ip_column = quote(opts.get_field("ip_address").column)
-    targets = sessions.filter(revoked_at__isnull=True).order_by().values("pk")
-    targets_sql, targets_params = targets.query.get_compiler(using=using).as_sql()
-    # Only quoted identifiers and Django-compiled SQL are interpolated; values are params.
-    sql = (
-        f"UPDATE {table} SET {revoked_at} = %s, {reason_column} = %s "  # noqa: S608
-        f"WHERE {revoked_at} IS NULL AND {pk} IN ({targets_sql}) "
-        f"RETURNING {pk}, {user_column}, {ip_column}"
-    )
-    now_value = opts.get_field("revoked_at").get_db_prep_value(now, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [now_value, str(reason), *targets_params])
-        rows = cursor.fetchall()
-    if rows:
-        to_uuid = opts.pk.to_python
-        revoked = tuple(RevokedSession(to_uuid(sid), to_uuid(uid), ip) for sid, uid, ip in rows)
+    revoked = sessions.revoke(reason, now)
+    if revoked:
         signals.session_revoked.send(sender=RefreshToken, sessions=revoked, reason=str(reason))
-    return len(rows)
-
-
-def _key_after(key: tuple[str, ...], values: tuple) -> Q:
-    """The row-value comparison ``key > values``, spelled out field by field.
-
-    ``(a, b) > (x, y)`` is ``a >= x AND (a > x OR (a = x AND b > y))``: the leading
-    range on ``a`` is what lets an index on the key serve it.
-    """
-    condition = Q(**{f"{key[-1]}__gt": values[-1]})
-    for field, value in zip(reversed(key[:-1]), reversed(values[:-1]), strict=True):
-        condition = Q(**{f"{field}__gt": value}) | (Q(**{field: value}) & condition)
-    return Q(**{f"{key[0]}__gte": values[0]}) & condition
-
-
-def _key_up_to(key: tuple[str, ...], values: tuple) -> Q:
-    """The row-value comparison ``key <= values``, the mirror of ``_key_after``."""
-    condition = Q(**{f"{key[-1]}__lte": values[-1]})
-    for field, value in zip(reversed(key[:-1]), reversed(values[:-1]), strict=True):
-        condition = Q(**{f"{field}__lt": value}) | (Q(**{field: value}) & condition)
-    return Q(**{f"{key[0]}__lte": values[0]}) & condition
-
-
-def _keyset_batches(
-    queryset: QuerySet, key: tuple[str, ...], batch_size: int
-) -> Iterator[QuerySet]:
-    """Cut the queryset into consecutive ranges of ``batch_size`` matches along ``key``.
-
-    ``key`` ends with ``"pk"`` so it is unique. Each yielded queryset is ``queryset``
-    restricted to ``lower < key <= upper``: it still carries the queryset's own
-    condition, so a statement run on it acts only on rows that match when it runs.
-    One indexed query per batch finds the next upper bound (keyset, never OFFSET from
-    the start); nothing is loaded but that one key.
-    """
-    if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
-    keys = queryset.order_by(*key).values_list(*key)
-    lower = None
-    while True:
-        rest = queryset if lower is None else queryset.filter(_key_after(key, lower))
-        remaining = keys if lower is None else keys.filter(_key_after(key, lower))
-        bound = list(remaining[batch_size - 1 :][:1])
-        if not bound:
-            yield rest  # the last, partial batch
-            return
-        yield rest.filter(_key_up_to(key, bound[0]))
-        lower = bound[0]
+    return len(revoked)
 
 
 def login(
@@ -393,7 +313,7 @@ def revoke_every_session(
     """
     now = now or timezone.now()
     live = RefreshToken.objects.live(now)
-    batches = _keyset_batches(live, ("pk",), batch_size)
+    batches = live.keyset_batches(("pk",), batch_size)
     return sum(_revoke(batch, reason, now) for batch in batches)
 
 
@@ -425,7 +345,7 @@ def purge_expired(
         return expired.count()
     using = router.db_for_write(RefreshToken)
     deleted = 0
-    for batch in _keyset_batches(expired, ("expires_at", "pk"), batch_size):
+    for batch in expired.keyset_batches(("expires_at", "pk"), batch_size):
         with transaction.atomic(using=using):
             # _raw_delete: the single DELETE statement that QuerySet.delete() would run
             # on its fast path, without the Collector (which would load every row if a

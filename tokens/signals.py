@@ -20,7 +20,7 @@ session_created = Signal()
 session_rotated = Signal()
 
 # One set-based revocation. Arguments: ``reason`` (a RevokeReason value) and
-# ``sessions``, a tuple of ``tokens.services.RevokedSession`` (id, user id, IP of the
+# ``sessions``, a tuple of ``tokens.models.RevokedSession`` (id, user id, IP of the
 # login), one per session that this call revoked; never sent for zero sessions.
 session_revoked = Signal()
 

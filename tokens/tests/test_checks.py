@@ -94,3 +94,18 @@ def test_contradictions_stop_plain_check_naming_the_variable(variables, named):
     result = check(**variables)
     assert result.returncode == 1
     assert named in result.stderr
+
+
+def test_old_sqlite_is_refused_by_a_system_check(monkeypatch, settings):
+    import sqlite3
+
+    from tokens.checks import check_sqlite_supports_returning
+
+    # The check reads the configured engine only; the live connection is untouched.
+    monkeypatch.setitem(settings.DATABASES["default"], "ENGINE", "django.db.backends.sqlite3")
+    assert check_sqlite_supports_returning(None) == []
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 34, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.34.1")
+    [error] = check_sqlite_supports_returning(None)
+    assert error.id == "tokens.E003"
+    assert "3.34.1" in error.msg
