@@ -15,16 +15,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "authsite.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
-from accounts.models import User  # noqa: E402
-from tokens.models import RefreshToken  # noqa: E402
+from accounts.models import User
+from tokens.models import RefreshToken
 
 URL = "/admin/tokens/refreshtoken/"
 RUNS = int(os.environ.get("BENCH_RUNS", "15"))

@@ -23,16 +23,16 @@ import django
 
 django.setup()
 
-from django.db import connection  # noqa: E402
-from django.test.utils import (  # noqa: E402
+from django.db import connection
+from django.test.utils import (
     CaptureQueriesContext,
     setup_test_environment,
 )
-from rest_framework.test import APIClient  # noqa: E402
-from rest_framework_simplejwt.settings import api_settings as simplejwt_settings  # noqa: E402
-from rest_framework_simplejwt.tokens import RefreshToken as SimpleRefreshToken  # noqa: E402
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.settings import api_settings as simplejwt_settings
+from rest_framework_simplejwt.tokens import RefreshToken as SimpleRefreshToken
 
-from accounts.models import User  # noqa: E402
+from accounts.models import User
 
 CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.IGNORECASE)
 PASSWORD = "benchmark passphrase 1"
