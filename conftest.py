@@ -1,11 +1,12 @@
 """Fixtures shared by every app's tests."""
 
-import os
 import uuid
 
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
+
+from authsite.testing import skip_or_fail
 
 PASSWORD = "correct horse battery staple"
 
@@ -46,10 +47,10 @@ def _postgres_only(request):
         return
     if connection.vendor == "postgresql":
         return
-    reason = "needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/test"
-    if os.environ.get("REQUIRE_POSTGRES") == "1":
-        pytest.fail(f"REQUIRE_POSTGRES=1 but the database is {connection.vendor}: {reason}")
-    pytest.skip(reason)
+    skip_or_fail(
+        "REQUIRE_POSTGRES",
+        "needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/test",
+    )
 
 
 @pytest.fixture(autouse=True)

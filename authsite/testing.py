@@ -1,6 +1,10 @@
-"""Helpers for tests that run the real server in another process."""
+"""Helpers for tests that run the real server, or manage.py, in another process.
 
-import contextlib
+Each server is gunicorn on a free loopback port with exactly the environment its test
+gives it; callers stop what they start. ``skip_or_fail`` is the one rule for a test
+that needs something this machine may lack: skip locally, fail where CI requires it.
+"""
+
 import os
 import socket
 import subprocess
@@ -8,10 +12,38 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+STARTUP_SECONDS = 60
+
+# Variables of the calling environment a server must not inherit: each server gets
+# exactly the configuration its test gives it. (The browser tests set
+# DJANGO_ALLOW_ASYNC_UNSAFE in this process while Chromium runs.)
+_OURS = {
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "DEBUG",
+    "SECRET_KEY",
+    "TRUSTED_PROXY_COUNT",
+    "RATE_LIMIT_LOGIN",
+    "RATE_LIMIT_DEFAULT",
+    "CORS_ALLOWED_ORIGINS",
+    "REFRESH_TOKEN_COOKIE_SECURE",
+}
+
+
+def skip_or_fail(requirement: str, reason: str) -> None:
+    """Skip the calling test for ``reason``; fail it instead when ``requirement`` is "1"
+    in the environment (CI sets REQUIRE_POSTGRES, REQUIRE_REDIS, REQUIRE_BROWSER)."""
+    import pytest
+
+    if os.environ.get(requirement) == "1":
+        pytest.fail(f"{requirement}=1 but this test {reason}")
+    pytest.skip(reason)
 
 
 def free_port() -> int:
@@ -20,58 +52,105 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def server_env(**overrides: str) -> dict[str, str]:
-    """The environment of a server under test: ours, minus pytest's, plus overrides."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    env.update({"DJANGO_SETTINGS_MODULE": "authsite.settings", "DEBUG": "false"})
-    env.setdefault("SECRET_KEY", "test-secret-key-for-a-server-under-test-0123456789")
+def base_env(**overrides: str) -> dict[str, str]:
+    """A production-like environment (DEBUG off, plain HTTP on loopback) plus overrides."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in _OURS and not key.startswith("PYTEST_")
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="authsite.settings",
+        DEBUG="false",
+        SECRET_KEY=f"live-test-{uuid.uuid4().hex}{uuid.uuid4().hex}",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
     env.update(overrides)
     return env
 
 
-def manage(*args: str, env: dict[str, str]) -> None:
-    subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True
+def manage(env: dict[str, str], *args: str, timeout: float = 120) -> str:
+    """Run manage.py with this environment; its stdout, or an AssertionError with stderr."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
+    if result.returncode != 0:
+        raise AssertionError(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
+    return result.stdout
 
 
-@contextlib.contextmanager
-def gunicorn(env: dict[str, str], *, workers: int = 2, timeout: float = 30) -> Iterator[str]:
-    """Serve the project with gunicorn; yields its base URL and stops it afterwards."""
-    port = free_port()
+@dataclass
+class Server:
+    url: str
+    env: dict[str, str]
+    process: subprocess.Popen
+    access_log: Path
+    error_log: Path
+
+    def stop(self) -> None:
+        """Terminate gunicorn (and its workers); kill it if it does not go in time."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=15)
+
+    def errors(self) -> str:
+        return self.error_log.read_text() if self.error_log.exists() else ""
+
+
+def start_server(
+    env: dict[str, str], workdir: Path, *, workers: int = 1, port: int | None = None
+) -> Server:
+    """gunicorn serving authsite with ``env``; returns once /api/schema/ answers.
+
+    The access log records each request's worker pid, status and X-Forwarded-For.
+    """
+    port = port or free_port()
+    tag = uuid.uuid4().hex[:8]
+    access_log, error_log = workdir / f"access-{tag}.log", workdir / f"error-{tag}.log"
     process = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "gunicorn",
-            "authsite.wsgi",
-            f"--bind=127.0.0.1:{port}",
-            f"--workers={workers}",
-            "--log-level=warning",
+            "authsite.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--timeout",
+            "60",
+            "--access-logfile",
+            str(access_log),
+            "--access-logformat",
+            '%(p)s %(s)s "%(r)s" %({x-forwarded-for}i)s',
+            "--error-logfile",
+            str(error_log),
         ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/health", timeout=2):
-                    break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"gunicorn did not start: {process.stderr.read().decode()[-2000:]}"
-                    ) from None
-                time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
+    server = Server(f"http://127.0.0.1:{port}", env, process, access_log, error_log)
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"gunicorn exited at start-up:\n{server.errors()}")
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            with urllib.request.urlopen(f"{server.url}/api/schema/", timeout=5):
+                return server
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)  # polling a starting process, not waiting for time to pass
+    server.stop()
+    raise AssertionError(f"gunicorn did not answer within {STARTUP_SECONDS}s:\n{server.errors()}")

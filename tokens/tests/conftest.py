@@ -2,6 +2,7 @@
 
 import pytest
 
+from authsite import testing
 from tokens.tests import live
 
 
@@ -21,12 +22,12 @@ def live_database(live_workdir):
 @pytest.fixture(scope="session")
 def fuzz_server(live_database, live_workdir):
     """One gunicorn worker with rate limits raised, for generated requests."""
-    env = live.base_env(
+    env = testing.base_env(
         DATABASE_URL=live_database.url(),
         RATE_LIMIT_LOGIN="100000/m",
         RATE_LIMIT_DEFAULT="100000/m",
         SESSIONS_PER_USER_LIMIT="0",
     )
-    server = live.start_server(env, live_workdir)
+    server = testing.start_server(env, live_workdir)
     yield server
     server.stop()

@@ -1,18 +1,12 @@
-"""Real server processes for the tests that need one (schemathesis, faults, workers).
-
-Each server is gunicorn on a free loopback port, with its own environment and a
-migrated database of its own: a copy of a migrated SQLite file, or a PostgreSQL
-database next to pytest-django's test database. Callers stop what they start.
+"""Databases and Redis for the tests that run real servers (schemathesis, faults,
+workers): a migrated database of each server's own (a copy of a migrated SQLite file, or
+a PostgreSQL database next to pytest-django's test database), and seeded sessions.
+The servers themselves come from ``authsite.testing``.
 """
 
 import json
 import os
 import shutil
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,26 +16,11 @@ import psycopg
 import redis
 from psycopg import sql
 
-from authsite.testing import ROOT, free_port
+from authsite.testing import base_env, manage, skip_or_fail
 
 REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/1")
 STARTUP_SECONDS = 60
 SEEDED_PASSWORD = "correct horse battery staple"
-# Variables of the calling environment a server must not inherit: each server gets
-# exactly the configuration its test gives it. (The browser tests set
-# DJANGO_ALLOW_ASYNC_UNSAFE in this process while Chromium runs.)
-_OURS = {
-    "DJANGO_ALLOW_ASYNC_UNSAFE",
-    "DATABASE_URL",
-    "REDIS_URL",
-    "DEBUG",
-    "SECRET_KEY",
-    "TRUSTED_PROXY_COUNT",
-    "RATE_LIMIT_LOGIN",
-    "RATE_LIMIT_DEFAULT",
-    "CORS_ALLOWED_ORIGINS",
-    "REFRESH_TOKEN_COOKIE_SECURE",
-}
 
 
 def redis_unavailable_reason() -> str | None:
@@ -55,47 +34,9 @@ def redis_unavailable_reason() -> str | None:
 
 def skip_or_fail_without_redis() -> None:
     """Skip the calling test when Redis is down; fail it when REQUIRE_REDIS=1 (CI)."""
-    import pytest
-
     reason = redis_unavailable_reason()
-    if reason is None:
-        return
-    if os.environ.get("REQUIRE_REDIS") == "1":
-        pytest.fail(f"REQUIRE_REDIS=1 but this test {reason}")
-    pytest.skip(reason)
-
-
-def base_env(**overrides: str) -> dict[str, str]:
-    """A production-like environment (DEBUG off, plain HTTP on loopback) plus overrides."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in _OURS and not key.startswith("PYTEST_")
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="authsite.settings",
-        DEBUG="false",
-        SECRET_KEY=f"live-test-{uuid.uuid4().hex}{uuid.uuid4().hex}",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        PYTHONDONTWRITEBYTECODE="1",
-    )
-    env.update(overrides)
-    return env
-
-
-def manage(env: dict[str, str], *args: str, timeout: float = 120) -> str:
-    """Run manage.py with this environment; its stdout, or an AssertionError with stderr."""
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stderr}"
-    return result.stdout
+    if reason is not None:
+        skip_or_fail("REQUIRE_REDIS", reason)
 
 
 @dataclass
@@ -159,76 +100,6 @@ class LiveDatabase:
                     sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
                 )
         self._created.clear()
-
-
-@dataclass
-class Server:
-    url: str
-    env: dict[str, str]
-    process: subprocess.Popen
-    access_log: Path
-    error_log: Path
-
-    def stop(self) -> None:
-        """Terminate gunicorn (and its workers); kill it if it does not go in time."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=15)
-
-    def errors(self) -> str:
-        return self.error_log.read_text() if self.error_log.exists() else ""
-
-
-def start_server(
-    env: dict[str, str], workdir: Path, *, workers: int = 1, port: int | None = None
-) -> Server:
-    """gunicorn serving authsite with ``env``; returns once /api/schema/ answers.
-
-    The access log records each request's worker pid, status and X-Forwarded-For.
-    """
-    port = port or free_port()
-    tag = uuid.uuid4().hex[:8]
-    access_log, error_log = workdir / f"access-{tag}.log", workdir / f"error-{tag}.log"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "authsite.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--timeout",
-            "60",
-            "--access-logfile",
-            str(access_log),
-            "--access-logformat",
-            '%(p)s %(s)s "%(r)s" %({x-forwarded-for}i)s',
-            "--error-logfile",
-            str(error_log),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    server = Server(f"http://127.0.0.1:{port}", env, process, access_log, error_log)
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"gunicorn exited at start-up:\n{server.errors()}")
-        try:
-            with urllib.request.urlopen(f"{server.url}/api/schema/", timeout=5):
-                return server
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.2)  # polling a starting process, not waiting for time to pass
-    server.stop()
-    raise AssertionError(f"gunicorn did not answer within {STARTUP_SECONDS}s:\n{server.errors()}")
 
 
 def seed_sessions(env: dict[str, str], *, users: int, sessions_per_user: int) -> list[dict]:

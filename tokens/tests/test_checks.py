@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tokens.tests.live import ROOT, base_env
+from authsite.testing import ROOT, base_env
 
 # The README's production environment (section "Production environment").
 PRODUCTION = {

@@ -89,13 +89,15 @@ def post(base: str, path: str, body: dict | None = None, cookie: str | None = No
 def test_concurrent_refreshes_on_sqlite_under_two_gunicorn_workers(tmp_path):
     """SQLite has no row locks; IMMEDIATE transactions and a busy timeout make writers
     queue rather than fail with "database is locked"."""
-    env = testing.server_env(
+    env = testing.base_env(
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         RATE_LIMIT_LOGIN="100000/m",
         RATE_LIMIT_DEFAULT="100000/m",
     )
-    testing.manage("migrate", "--noinput", env=env)
-    with testing.gunicorn(env, workers=2) as base:
+    testing.manage(env, "migrate", "--noinput")
+    server = testing.start_server(env, tmp_path, workers=2)
+    try:
+        base = server.url
         email, password = "sqlite@example.com", "a long enough passphrase"
         assert post(base, "/api/auth/register", {"email": email, "password": password})[0] == 201
         cookies = []
@@ -113,6 +115,8 @@ def test_concurrent_refreshes_on_sqlite_under_two_gunicorn_workers(tmp_path):
 
         with ThreadPoolExecutor(16) as pool:
             results = list(pool.map(one, range(16)))
+    finally:
+        server.stop()
 
     statuses = [status for status, _ in results]
     assert all(status < 500 for status in statuses), statuses

@@ -4,8 +4,8 @@ import pytest
 import requests
 from django.db import OperationalError, connection
 
+from authsite import testing
 from tokens.errors import SERVICE_UNAVAILABLE
-from tokens.tests import live
 from tokens.tests.tcp_proxy import TcpProxy
 
 PASSWORD = "a long enough passphrase"
@@ -60,14 +60,16 @@ def test_every_endpoint_answers_503_json_when_queries_fail(api, user, login, bea
 @pytest.fixture
 def proxied_server(live_database, live_workdir):
     """A server whose database (PostgreSQL) is reached through a TcpProxy."""
-    proxy = TcpProxy(("127.0.0.1", int(live_database.postgres["PORT"] or 5432)), live.free_port())
+    proxy = TcpProxy(
+        ("127.0.0.1", int(live_database.postgres["PORT"] or 5432)), testing.free_port()
+    )
     proxy.open()
-    env = live.base_env(
+    env = testing.base_env(
         DATABASE_URL=live_database.url(port=proxy.port),
         RATE_LIMIT_LOGIN="1000/m",
         RATE_LIMIT_DEFAULT="1000/m",
     )
-    server = live.start_server(env, live_workdir)
+    server = testing.start_server(env, live_workdir)
     yield server, proxy
     server.stop()
     proxy.close()

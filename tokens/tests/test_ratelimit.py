@@ -206,7 +206,7 @@ def test_every_listed_endpoint_is_limited_by_its_rate(
 
 @pytest.mark.django_db
 def test_an_unreachable_rate_limit_cache_answers_503_not_500(api, settings, user):
-    from tokens.tests.live import free_port
+    from authsite.testing import free_port
 
     settings.CACHES = {
         "default": {

@@ -8,7 +8,7 @@ marker: without Chromium they skip, unless ``REQUIRE_BROWSER=1`` (CI) makes that
 import os
 from pathlib import Path
 
-import pytest
+from authsite.testing import skip_or_fail
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -37,8 +37,5 @@ def unavailable_reason() -> str | None:
 def require_browser() -> None:
     """Skip the current test (fail it when REQUIRE_BROWSER=1) if Chromium cannot run."""
     reason = unavailable_reason()
-    if reason is None:
-        return
-    if os.environ.get("REQUIRE_BROWSER") == "1":
-        pytest.fail(f"REQUIRE_BROWSER=1 but the browser tests cannot run: {reason}")
-    pytest.skip(reason)
+    if reason is not None:
+        skip_or_fail("REQUIRE_BROWSER", reason)

@@ -91,9 +91,11 @@ def test_the_script_keeps_the_token_in_memory_and_writes_text_only():
 
 
 def test_gunicorn_serves_the_page_with_debug_off(tmp_path):
-    env = testing.server_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
-    with testing.gunicorn(env, workers=1) as base:
-        host, port = base.removeprefix("http://").split(":")
+    # The page needs no table, so the database is left unmigrated.
+    env = testing.base_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    server = testing.start_server(env, tmp_path, workers=1)
+    try:
+        host, port = server.url.removeprefix("http://").split(":")
         for path, content_type in [
             ("/", "text/html"),
             ("/web/app.js", "text/javascript"),
@@ -108,3 +110,5 @@ def test_gunicorn_serves_the_page_with_debug_off(tmp_path):
                 assert response.getheader("Content-Type").startswith(content_type), path
             finally:
                 conn.close()
+    finally:
+        server.stop()
