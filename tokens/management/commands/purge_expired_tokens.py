@@ -18,8 +18,9 @@ class Command(BaseCommand):
     # run `manage.py check --deploy` and migrate, which check them.
     requires_system_checks: list[str] = []
     help = (
-        "Delete the sessions past their idle or absolute expiry, in batches by primary "
-        "key (memory does not grow with the row count). Safe while the service serves."
+        "Delete the sessions past their idle or absolute expiry, in batches along the "
+        "expiry index (memory does not grow with the row count). Safe while the service "
+        "serves: each DELETE re-checks the expiry."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
