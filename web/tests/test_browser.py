@@ -86,7 +86,17 @@ def test_concurrent_401s_share_one_refresh(page):
         route.continue_()
 
     page.route("**/api/auth/refresh", count_refresh)
-    page.click("#reload")
+
+    def succeeded(path):
+        return lambda response: response.url.endswith(path) and response.status == 200
+
+    # Wait for the retried calls themselves: the page still shows what it showed before
+    # the click, so checking the page alone could pass before anything happened.
+    with (
+        page.expect_response(succeeded("/api/users/me")),
+        page.expect_response(succeeded("/api/auth/sessions")),
+    ):
+        page.click("#reload")
     expect(page.locator("#sessions li.current")).to_have_count(1)
     expect(page.locator("#user-email")).to_have_text("carol@example.com")
     expect(page.locator("#error")).to_be_hidden()
