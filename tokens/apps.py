@@ -7,6 +7,7 @@ class TokensConfig(AppConfig):
     verbose_name = "sessions and tokens"
 
     def ready(self) -> None:
-        from tokens import audit, checks  # noqa: F401  (checks registers the system checks)
+        from tokens import audit, checks, receivers  # noqa: F401  (checks registers them)
 
         audit.connect()
+        receivers.connect()

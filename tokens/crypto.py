@@ -26,6 +26,11 @@ _RAW_BYTES = _HEADER.size + _MAC_BYTES
 _ENCODED_LENGTH = 76  # base64url of 57 bytes, no padding
 _ENCODED = re.compile(rf"[A-Za-z0-9_-]{{{_ENCODED_LENGTH}}}")
 _KEY_SALT = "tokens.crypto.refresh-token"
+_BINDING_SALT = "tokens.crypto.password-binding"
+
+
+def _secrets() -> list[str]:
+    return [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
 
 
 @dataclass(frozen=True)
@@ -60,12 +65,31 @@ def decode(token: object) -> TokenClaims | None:
     if len(raw) != _RAW_BYTES:
         return None
     payload, mac = raw[: _HEADER.size], raw[_HEADER.size :]
-    if not any(
-        hmac.compare_digest(mac, _mac(payload, secret))
-        for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
-    ):
+    if not any(hmac.compare_digest(mac, _mac(payload, secret)) for secret in _secrets()):
         return None
     version, session_bytes, generation = _HEADER.unpack(payload)
     if version != _VERSION:
         return None
     return TokenClaims(uuid.UUID(bytes=session_bytes), generation)
+
+
+def _binding(password_hash: str, secret: str) -> str:
+    return salted_hmac(_BINDING_SALT, password_hash, secret=secret, algorithm="sha256").hexdigest()
+
+
+def password_binding(password_hash: str) -> str:
+    """What a session opened with this password hash stores (under the current key)."""
+    return _binding(password_hash, settings.SECRET_KEY)
+
+
+def password_bindings(password_hash: str) -> list[str]:
+    """Every binding of this password hash that a live session may hold: the current
+    key's and each fallback key's (rotating SECRET_KEY keeps sessions alive)."""
+    return [_binding(password_hash, secret) for secret in _secrets()]
+
+
+def is_bound_to(binding: str, password_hash: str) -> bool:
+    """Whether a session's stored binding belongs to this password hash (constant time)."""
+    return any(
+        hmac.compare_digest(binding, _binding(password_hash, secret)) for secret in _secrets()
+    )

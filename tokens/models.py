@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import connections, models
+from django.db import connections, models, router
 from django.db.models import Q
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
+from tokens import crypto
 from tokens.client import USER_AGENT_MAX_LENGTH
 
 
@@ -61,6 +63,10 @@ class RefreshTokenQuerySet(models.QuerySet):
         """Sessions past their idle or absolute expiry (revoked or not): purgeable."""
         return self.filter(expires_at__lte=now or timezone.now())
 
+    def bound_elsewhere(self, password_hash: str) -> "RefreshTokenQuerySet":
+        """Sessions not opened with this password hash (under any of the server's keys)."""
+        return self.exclude(password_binding__in=crypto.password_bindings(password_hash))
+
     def revoke(self, reason: str, now: datetime) -> tuple[RevokedSession, ...]:
         """Revoke the unrevoked sessions of this queryset in one UPDATE; name them.
 
@@ -68,7 +74,9 @@ class RefreshTokenQuerySet(models.QuerySet):
         returns only a count) revokes and names the revoked sessions in the same
         statement: no SELECT before it and no query per session, however many.
         """
-        connection = connections[self.db]
+        # A write: on the database the router picks for writes, never a read replica.
+        using = self._db or router.db_for_write(self.model)
+        connection = connections[using]
         opts = self.model._meta
         quote = connection.ops.quote_name
         table, pk = quote(opts.db_table), quote(opts.pk.column)
@@ -77,7 +85,7 @@ class RefreshTokenQuerySet(models.QuerySet):
         user_column = quote(opts.get_field("user").column)
         ip_column = quote(opts.get_field("ip_address").column)
         targets = self.filter(revoked_at__isnull=True).order_by().values("pk")
-        targets_sql, targets_params = targets.query.get_compiler(using=self.db).as_sql()
+        targets_sql, targets_params = targets.query.get_compiler(using=using).as_sql()
         # Only quoted identifiers and Django-compiled SQL are interpolated; values are params.
         sql = (
             f"UPDATE {table} SET {revoked_at} = %s, {reason_column} = %s "  # noqa: S608
@@ -90,6 +98,35 @@ class RefreshTokenQuerySet(models.QuerySet):
             rows = cursor.fetchall()
         to_uuid = opts.pk.to_python
         return tuple(RevokedSession(to_uuid(sid), to_uuid(uid), ip) for sid, uid, ip in rows)
+
+    def insert_counting_others(self, session: "RefreshToken", now: datetime) -> int:
+        """INSERT ``session`` and return how many other live sessions its user has.
+
+        One statement, ``INSERT ... RETURNING (SELECT COUNT(*) ...)`` (PostgreSQL,
+        SQLite >= 3.35): the session cap needs the count at every login, and asking
+        for it in the INSERT keeps a login at one write. The INSERT is the one Django
+        compiles for ``save()``; like ``bulk_create`` it sends no save signals.
+        """
+        using = self._db or router.db_for_write(self.model)
+        insert = InsertQuery(self.model)
+        insert.insert_values(self.model._meta.local_concrete_fields, [session])
+        [(insert_sql, insert_params)] = insert.get_compiler(using=using).as_sql()
+        others = (
+            self.model._default_manager.db_manager(using)
+            .live(now)
+            .filter(user_id=session.user_id)
+            .exclude(pk=session.pk)
+            .order_by()
+            .values("pk")
+        )
+        others_sql, others_params = others.query.get_compiler(using=using).as_sql()
+        # Only Django-compiled SQL is interpolated; every value is a parameter.
+        sql = f"{insert_sql} RETURNING (SELECT COUNT(*) FROM ({others_sql}) others)"  # noqa: S608
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, (*insert_params, *others_params))
+            (count,) = cursor.fetchone()
+        session._state.adding, session._state.db = False, using
+        return count
 
     def keyset_batches(
         self, key: tuple[str, ...], batch_size: int
@@ -139,6 +176,10 @@ class RefreshToken(models.Model):
     remember_me = models.BooleanField(default=False)
     user_agent = models.CharField(max_length=USER_AGENT_MAX_LENGTH, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+    # A MAC of the user's password hash at login (tokens.crypto): the session ends when
+    # the password changes by any path, as Django's sessions do with
+    # get_session_auth_hash(). Useless without SECRET_KEY, like the refresh token.
+    password_binding = models.CharField(max_length=64, editable=False)
 
     objects = RefreshTokenQuerySet.as_manager()
 
@@ -176,4 +217,9 @@ class RefreshToken(models.Model):
         return f"session {self.id}"
 
     def is_live(self, now: datetime | None = None) -> bool:
+        """Not revoked, not expired (the columns only; see ``is_bound_to_password``)."""
         return self.revoked_at is None and self.expires_at > (now or timezone.now())
+
+    def is_bound_to_password(self) -> bool:
+        """Whether the user's password is still the one this session was opened with."""
+        return crypto.is_bound_to(self.password_binding, self.user.password)

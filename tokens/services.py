@@ -4,6 +4,7 @@ Views, admin actions and management commands all come through these functions, s
 session is revoked the same way (one set-based UPDATE) whoever asks.
 """
 
+import math
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -11,6 +12,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib import auth
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db import router, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -24,17 +27,13 @@ from tokens.errors import (
     RefreshTokenMissing,
     UserInactive,
 )
-from tokens.models import RefreshToken, RefreshTokenQuerySet, RevokeReason
+from tokens.models import RefreshToken, RefreshTokenQuerySet, RevokedSession, RevokeReason
 
 SESSION_ID_CLAIM = "sid"
 
-# Rows per batch of the purge and of a revoke-everything, each batch one transaction.
-# Measured at 1,000,000 rows (bench/ops.py, README), against one single DELETE: on
-# SQLite 1,000 rows cost about 4x, 10,000 1.4-1.8x, 20,000 1.1-1.3x, 50,000 1.0x, since
-# every commit rewrites the pages of the random-UUID primary-key index it touched;
-# but a batch holds SQLite's one write lock, which logins and refreshes wait for,
-# about 0.5 s at 10,000, 0.7 s at 20,000 and 1.3-1.6 s at 50,000. On PostgreSQL a
-# batch of 20,000 takes about 15 ms, locks only its own rows, and costs 1.2x.
+# Rows per batch of the purge and of a revoke-everything, each batch one transaction:
+# larger batches cost fewer commits, smaller ones hold SQLite's one write lock for less
+# time. The README's "Purging expired sessions" has the measurements behind 20,000.
 DEFAULT_BATCH_SIZE = 20_000
 
 
@@ -42,14 +41,15 @@ DEFAULT_BATCH_SIZE = 20_000
 class IssuedTokens:
     """What a successful login or refresh hands to the client.
 
-    ``refresh_token`` is None when the client's cookie stays as it is (rotation off).
+    ``refresh_token`` is always sent back, the same one when rotation is off: the
+    browser's copy must live as long as the session (``refresh_max_age``).
     """
 
     session: RefreshToken
     access_token: str
     expires_in: int
-    refresh_token: str | None
-    refresh_max_age: int  # seconds until the session's idle expiry
+    refresh_token: str
+    refresh_max_age: int  # seconds until the session's idle expiry, rounded up
 
 
 def _idle_lifetime(remember_me: bool) -> timedelta:
@@ -58,20 +58,28 @@ def _idle_lifetime(remember_me: bool) -> timedelta:
     return settings.REFRESH_TOKEN_LIFETIME
 
 
-def _issue(session: RefreshToken, refresh_token: str | None, now: datetime) -> IssuedTokens:
+def _issue(session: RefreshToken, now: datetime) -> IssuedTokens:
     access = AccessToken.for_user(session.user)
     access[SESSION_ID_CLAIM] = str(session.id)
     return IssuedTokens(
         session=session,
         access_token=str(access),
         expires_in=int(settings.ACCESS_TOKEN_LIFETIME.total_seconds()),
-        refresh_token=refresh_token,
-        refresh_max_age=max(0, int((session.expires_at - now).total_seconds())),
+        refresh_token=crypto.encode(session.id, session.generation),
+        # Rounded up: a live session never gets a cookie that deletes itself (Max-Age=0).
+        refresh_max_age=max(1, math.ceil((session.expires_at - now).total_seconds())),
     )
 
 
 def _revoke(sessions: RefreshTokenQuerySet, reason: str, now: datetime) -> int:
-    """Revoke the sessions in one UPDATE and tell the audit trail; returns how many.
+    """Revoke the sessions in one UPDATE and tell the audit trail; returns how many."""
+    return len(_revoke_naming(sessions, reason, now))
+
+
+def _revoke_naming(
+    sessions: RefreshTokenQuerySet, reason: str, now: datetime
+) -> tuple[RevokedSession, ...]:
+    """``_revoke``, returning the sessions it revoked.
 
     One ``session_revoked`` signal carries every session the statement revoked (and
     only those: not the ones a concurrent call revoked first).
@@ -79,7 +87,7 @@ def _revoke(sessions: RefreshTokenQuerySet, reason: str, now: datetime) -> int:
     revoked = sessions.revoke(reason, now)
     if revoked:
         signals.session_revoked.send(sender=RefreshToken, sessions=revoked, reason=str(reason))
-    return len(revoked)
+    return revoked
 
 
 def login(
@@ -89,18 +97,24 @@ def login(
     remember_me: bool = False,
     user_agent: str = "",
     ip_address: str | None = None,
+    request=None,
 ) -> IssuedTokens:
     """Check the credentials and start a session, or raise BadCredentials.
 
     Django's ModelBackend hashes the password for an unknown email too, and checks
     the password before ``is_active``: every refusal costs the same hashing work.
+    Django's bookkeeping follows, as after ``django.contrib.auth.login``:
+    ``user_login_failed`` (sent by ``authenticate``) or ``user_logged_in`` (which
+    sets ``last_login``). ``request`` is only handed to those, never read here.
     """
-    user = auth.authenticate(request=None, username=email, password=password)
+    user = auth.authenticate(request=request, username=email, password=password)
     if user is None:
         raise BadCredentials()
-    return start_session(
+    issued = start_session(
         user, remember_me=remember_me, user_agent=user_agent, ip_address=ip_address
     )
+    user_logged_in.send(sender=user.__class__, request=request, user=user)
+    return issued
 
 
 def start_session(
@@ -118,39 +132,42 @@ def start_session(
     """
     now = now or timezone.now()
     absolute = now + settings.REFRESH_TOKEN_ABSOLUTE_LIFETIME
+    session = RefreshToken(
+        user=user,
+        created_at=now,
+        last_used_at=now,
+        expires_at=min(now + _idle_lifetime(remember_me), absolute),
+        absolute_expires_at=absolute,
+        remember_me=remember_me,
+        user_agent=user_agent,
+        ip_address=ip_address,
+        password_binding=crypto.password_binding(user.password),
+    )
     with transaction.atomic():
-        _evict_beyond_cap(user, now)
-        session = RefreshToken.objects.create(
-            user=user,
-            created_at=now,
-            last_used_at=now,
-            expires_at=min(now + _idle_lifetime(remember_me), absolute),
-            absolute_expires_at=absolute,
-            remember_me=remember_me,
-            user_agent=user_agent,
-            ip_address=ip_address,
-        )
+        others = RefreshToken.objects.insert_counting_others(session, now)
+        _evict_beyond_cap(session, others, now)
     signals.session_created.send(sender=RefreshToken, session=session, ip_address=ip_address)
-    return _issue(session, crypto.encode(session.id, session.generation), now)
+    return _issue(session, now)
 
 
-def _evict_beyond_cap(user, now: datetime) -> int:
-    """Make room for one more session: revoke all but the user's newest limit-1.
+def _evict_beyond_cap(session: RefreshToken, others: int, now: datetime) -> int:
+    """Revoke the user's least recently used sessions beyond the cap, never ``session``.
 
-    "Newest" is by last use (LRU). One UPDATE whatever the count, served by the partial
-    index on the user's unrevoked sessions by last use. Two simultaneous logins of one
-    user may briefly leave limit+1 live sessions (no user-row lock: the cap is a
-    resource bound, not a security boundary); the next login trims it again.
+    ``others`` (the user's other live sessions) comes with the INSERT, so below the
+    cap this costs nothing; at the cap it is one UPDATE, served by the partial index
+    on the user's unrevoked sessions by last use. Two simultaneous logins of one user
+    may briefly leave limit+1 live sessions (no user-row lock: the cap is a resource
+    bound, not a security boundary); the next login trims it again.
     """
     limit = settings.SESSIONS_PER_USER_LIMIT
-    if limit <= 0:
+    if limit <= 0 or others < limit:
         return 0
-    keep_newest = limit - 1
     beyond = (
         RefreshToken.objects.live(now)
-        .filter(user=user)
+        .filter(user_id=session.user_id)
+        .exclude(pk=session.pk)
         .order_by("-last_used_at", "-created_at")
-        .values("pk")[keep_newest:]
+        .values("pk")[limit - 1 :]
     )
     return _revoke(RefreshToken.objects.filter(pk__in=beyond), RevokeReason.EVICTED, now)
 
@@ -164,8 +181,9 @@ def refresh(
     predecessor within REFRESH_TOKEN_REUSE_INTERVAL of that rotation returns the
     same successor (concurrent tabs, a lost response). Anything older is a replay:
     the whole session is revoked. The row is locked for the decision, so concurrent
-    refreshes of one token never fork the session. ``ip_address`` (the caller's) only
-    goes to the audit events.
+    refreshes of one token never fork the session. A session whose user's password
+    has changed since it was opened is revoked (reason ``password_change``), whatever
+    path changed it. ``ip_address`` (the caller's) only goes to the audit events.
     """
     if not raw_token:
         raise RefreshTokenMissing()
@@ -183,13 +201,17 @@ def refresh(
         )
         if session is None or not session.is_live(now):
             raise RefreshTokenInvalid()
-        if not session.user.is_active:
+        if not session.is_bound_to_password():
+            # Changed around Model.save() (QuerySet.update, raw SQL), so no receiver
+            # recorded it: record it now, on the first use.
+            _revoke(RefreshToken.objects.filter(pk=session.pk), RevokeReason.PASSWORD_CHANGE, now)
+            issued = None
+        elif not session.user.is_active:
             raise UserInactive()
-
-        if claims.generation == session.generation:
+        elif claims.generation == session.generation:
             issued = _extend(session, now)
         elif _within_reuse_interval(session, claims.generation, now):
-            return _issue(session, crypto.encode(session.id, session.generation), now)
+            return _issue(session, now)
         else:
             signals.replay_detected.send(
                 sender=RefreshToken,
@@ -203,7 +225,7 @@ def refresh(
 
     if issued is None:  # raised outside the block: the revocation must commit
         raise RefreshTokenInvalid()
-    if issued.refresh_token is not None:
+    if settings.REFRESH_TOKEN_ROTATE:
         signals.session_rotated.send(sender=RefreshToken, session=session, ip_address=ip_address)
     return issued
 
@@ -218,16 +240,15 @@ def _within_reuse_interval(session: RefreshToken, generation: int, now: datetime
 
 def _extend(session: RefreshToken, now: datetime) -> IssuedTokens:
     """Move the idle expiry (never past the absolute one) and rotate if configured."""
-    rotate = settings.REFRESH_TOKEN_ROTATE
     session.last_used_at = now
     session.expires_at = min(now + _idle_lifetime(session.remember_me), session.absolute_expires_at)
     fields = ["last_used_at", "expires_at"]
-    if rotate:
+    if settings.REFRESH_TOKEN_ROTATE:
         session.generation += 1
         session.rotated_at = now
         fields += ["generation", "rotated_at"]
     session.save(update_fields=fields)
-    return _issue(session, crypto.encode(session.id, session.generation) if rotate else None, now)
+    return _issue(session, now)
 
 
 def logout(
@@ -236,25 +257,32 @@ def logout(
     user=None,
     access_session_id: uuid.UUID | None = None,
     now: datetime | None = None,
+    request=None,
 ) -> None:
     """End one session: the cookie's, or else the access token's.
 
     With an authenticated ``user`` the cookie counts only if it is one of theirs.
-    Raises NotLoggedIn when neither names a live session.
+    Raises NotLoggedIn when neither names a live session. Sends Django's
+    ``user_logged_out`` (``request`` is only handed to it).
     """
     now = now or timezone.now()
+    revoked: tuple[RevokedSession, ...] = ()
     claims = crypto.decode(refresh_token) if refresh_token else None
     if claims is not None:
         sessions = RefreshToken.objects.live(now).filter(pk=claims.session_id)
         if user is not None:
             sessions = sessions.filter(user=user)
-        if _revoke(sessions, RevokeReason.LOGOUT, now):
-            return
-    if user is not None and access_session_id is not None:
+        revoked = _revoke_naming(sessions, RevokeReason.LOGOUT, now)
+    if not revoked and user is not None and access_session_id is not None:
         sessions = RefreshToken.objects.filter(pk=access_session_id, user=user)
-        if _revoke(sessions, RevokeReason.LOGOUT, now):
-            return
-    raise NotLoggedIn()
+        revoked = _revoke_naming(sessions, RevokeReason.LOGOUT, now)
+    if not revoked:
+        raise NotLoggedIn()
+    user_model = get_user_model()
+    if user is None and user_logged_out.has_listeners(user_model):
+        # A cookie-only logout knows the user by id; load it only for a listener.
+        user = user_model._default_manager.filter(pk=revoked[0].user_id).first()
+    user_logged_out.send(sender=user_model, request=request, user=user)
 
 
 def revoke_session(
@@ -357,9 +385,32 @@ def purge_expired(
     return deleted
 
 
-def live_sessions(user, *, now: datetime | None = None) -> RefreshTokenQuerySet:
-    """The user's live sessions, newest first."""
-    return RefreshToken.objects.live(now).filter(user=user).order_by("-created_at")
+def live_sessions(user, *, now: datetime | None = None) -> list[RefreshToken]:
+    """The user's live sessions, newest first.
+
+    Sessions of an older password are left out even before anything recorded their
+    end (a password written around ``Model.save()``, a login that lost a race with
+    a password change): they can no longer be used.
+    """
+    sessions = RefreshToken.objects.live(now).filter(user=user).order_by("-created_at")
+    return [s for s in sessions if crypto.is_bound_to(s.password_binding, user.password)]
+
+
+def password_changed(user, *, keep: uuid.UUID | None = None, now: datetime | None = None) -> int:
+    """End every live session of the user opened with another password; returns how many.
+
+    Call it after setting ``user.password``, before or after saving it. ``keep`` (the
+    session that changed the password through the API) is bound to the new password
+    first and lives on. ``tokens.receivers`` calls it (without ``keep``) whenever the
+    user model saves a password, whatever path changed it.
+    """
+    now = now or timezone.now()
+    if keep is not None:
+        RefreshToken.objects.live(now).filter(pk=keep, user=user).update(
+            password_binding=crypto.password_binding(user.password)
+        )
+    stale = RefreshToken.objects.live(now).filter(user=user).bound_elsewhere(user.password)
+    return _revoke(stale, RevokeReason.PASSWORD_CHANGE, now)
 
 
 def authenticated_session(
@@ -367,8 +418,8 @@ def authenticated_session(
 ) -> RefreshToken | None:
     """The live session an access token names, with its user, in one query.
 
-    None when the ids are malformed, the session is revoked or expired, or it
-    belongs to someone else.
+    None when the ids are malformed, the session is revoked or expired, belongs to
+    someone else, or was opened with a password the user no longer has.
     """
     try:
         session_uuid, user_uuid = uuid.UUID(str(session_id)), uuid.UUID(str(user_id))
@@ -381,5 +432,7 @@ def authenticated_session(
     except RefreshToken.DoesNotExist:
         return None
     if session.user_id != user_uuid or not session.is_live(now):
+        return None
+    if not session.is_bound_to_password():
         return None
     return session

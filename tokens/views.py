@@ -29,8 +29,7 @@ def token_response(issued: IssuedTokens) -> Response:
             "expires_in": issued.expires_in,
         }
     )
-    if issued.refresh_token is not None:
-        cookies.set_refresh_cookie(response, issued.refresh_token, issued.refresh_max_age)
+    cookies.set_refresh_cookie(response, issued.refresh_token, issued.refresh_max_age)
     # Tokens must not be kept by browsers or proxies (RFC 6749 section 5.1).
     response["Cache-Control"] = "no-store"
     response["Pragma"] = "no-cache"
@@ -52,6 +51,7 @@ class LoginView(APIView):
             remember_me=serializer.validated_data["remember_me"],
             user_agent=client.user_agent(request),
             ip_address=client.client_ip(request),
+            request=request,
         )
         return token_response(issued)
 
@@ -80,6 +80,7 @@ class LogoutView(APIView):
             refresh_token=cookies.read_refresh_cookie(request),
             user=request.user if request.user.is_authenticated else None,
             access_session_id=session_id_of(request),
+            request=request,
         )
         response = Response({"message": "Successfully logged out"})
         cookies.delete_refresh_cookie(response)

@@ -3,7 +3,12 @@
 import collections
 
 import pytest
-from django.contrib.auth.hashers import Argon2PasswordHasher, PBKDF2PasswordHasher
+from django.contrib.auth.hashers import (
+    Argon2PasswordHasher,
+    MD5PasswordHasher,
+    PBKDF2PasswordHasher,
+)
+from django.db import connection
 
 from accounts.models import User
 from conftest import PASSWORD
@@ -80,3 +85,37 @@ def test_an_old_pbkdf2_hash_still_logs_in_and_is_upgraded_to_argon2(api, hasher_
     user = User.objects.get(pk=user.pk)
     assert user.password.startswith("argon2$")
     assert user.check_password(PASSWORD)
+
+
+class TransactionRecordingHasher(MD5PasswordHasher):
+    """A cheap hasher that records whether each hashing ran inside a transaction."""
+
+    algorithm = "transaction_recording_md5"
+    inside_transaction: list[bool] = []
+
+    def encode(self, password, salt):
+        TransactionRecordingHasher.inside_transaction.append(connection.in_atomic_block)
+        return super().encode(password, salt)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_password_is_hashed_inside_a_transaction(settings, api):
+    """On SQLite a transaction holds the database-wide write lock (BEGIN IMMEDIATE):
+    Argon2's quarter second there would queue every login and refresh behind it."""
+    settings.PASSWORD_HASHERS = [
+        f"{TransactionRecordingHasher.__module__}.{TransactionRecordingHasher.__qualname__}"
+    ]
+    TransactionRecordingHasher.inside_transaction = []
+    body = {"email": "carol@example.com", "password": PASSWORD}
+    assert api.post("/api/auth/register", body, format="json").status_code == 201
+    login = api.post("/api/auth/login", body, format="json")
+    assert login.status_code == 200
+    response = api.post(
+        "/api/auth/change-password",
+        {"current_password": PASSWORD, "new_password": "another fine passphrase"},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {login.json()['access_token']}",
+    )
+    assert response.status_code == 200
+    # register, login's check, change-password's check and its new hash
+    assert TransactionRecordingHasher.inside_transaction == [False] * 4

@@ -73,10 +73,23 @@ def test_login_queries(api, user):
             "/api/auth/login", {"email": user.email, "password": PASSWORD}, format="json"
         )
         assert response.status_code == 200
-    # the user by email, the session-cap eviction (one UPDATE, usually of no row), the insert
+    # the user by email; the insert, which also counts the user's other live sessions
+    # for the cap; Django's last_login (user_logged_in)
     assert len(statements) == 3, statements
-    assert statements[1].upper().startswith("UPDATE")
-    assert statements[2].upper().startswith("INSERT")
+    select, insert, last_login = (s.upper() for s in statements)
+    assert select.startswith("SELECT")
+    assert insert.startswith("INSERT") and "RETURNING (SELECT COUNT(*)" in insert
+    assert last_login.startswith("UPDATE") and "LAST_LOGIN" in last_login
+
+
+def test_login_at_the_session_cap_adds_one_eviction_update(api, user, settings, login):
+    settings.SESSIONS_PER_USER_LIMIT = 2
+    login(client=APIClient())
+    login(client=APIClient())
+    with data_queries() as statements:
+        login()
+    assert len(statements) == 4, statements
+    assert statements[2].upper().startswith("UPDATE")  # the eviction, after the insert
 
 
 def test_logout_by_cookie_is_one_update(api, user, login):
@@ -126,8 +139,9 @@ def test_change_password_queries(api, user, login, bearer):
             **headers,
         )
         assert response.status_code == 200
-    # auth, password update, revoke the others
-    assert len(statements) == 3, statements
+    # auth; bind the caller's session to the new password; revoke the others; the
+    # password update; its receiver's revoke of sessions of older passwords (none left)
+    assert len(statements) == 5, statements
 
 
 def test_health_is_one_query(api, db):

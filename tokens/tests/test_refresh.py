@@ -223,18 +223,39 @@ def test_deleted_user_takes_the_sessions_along(api, user, login):
     assert_invalid(refresh(api, token))
 
 
-def test_without_rotation_the_cookie_stays(api, user, login, settings, clock):
+def set_cookie_header(response) -> str:
+    """The Set-Cookie header itself: the test client's cookie jar ignores Max-Age."""
+    return response.cookies["refresh_token"].OutputString()
+
+
+def test_without_rotation_the_same_cookie_is_renewed(api, user, login, settings, clock):
     settings.REFRESH_TOKEN_ROTATE = False
     token = cookie(login())
     clock.shift(timedelta(days=6))
     response = refresh(api, token)
     assert response.status_code == 200
-    assert "refresh_token" not in response.cookies
+    # The same token, with a Max-Age that runs from now: a browser drops the cookie at
+    # the Max-Age it last got, however active the user is.
+    header = set_cookie_header(response)
+    assert header.startswith(f"refresh_token={token};")
+    assert "Max-Age=604800;" in header
     session = RefreshToken.objects.get()
     assert session.generation == 1
     assert session.expires_at == T0 + timedelta(days=13)
     clock.shift(timedelta(days=6))
     assert refresh(api, token).status_code == 200
+
+
+def test_max_age_is_rounded_up_never_zero_on_a_200(api, user, login, clock):
+    token = cookie(login(remember_me=True))
+    # 0.4 s before the absolute expiry the session still lives: its cookie must too.
+    for _ in range(4):
+        clock.shift(timedelta(days=7))
+        token = cookie(refresh(api, token))
+    clock.shift(timedelta(days=2) - timedelta(milliseconds=400))
+    response = refresh(api, token)
+    assert response.status_code == 200
+    assert "Max-Age=1;" in set_cookie_header(response)
 
 
 @pytest.mark.parametrize(
