@@ -1,13 +1,13 @@
 """Register, the current user, and password change."""
 
 from rest_framework import status
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services
 from accounts.serializers import ChangePasswordSerializer, RegisterSerializer, UserSerializer
 from tokens import schema
+from tokens.origin import RequestOrigin
 from tokens.ratelimit import SensitiveRate
 from tokens.views import session_id_of
 
@@ -15,7 +15,8 @@ from tokens.views import session_id_of
 @schema.register
 class RegisterView(APIView):
     authentication_classes = []
-    permission_classes = [AllowAny]
+    # Before the throttle (DRF's order): a refused origin spends no budget.
+    permission_classes = [RequestOrigin]
     throttle_classes = [SensitiveRate]
 
     def post(self, request):
