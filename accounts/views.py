@@ -8,7 +8,7 @@ from accounts import services
 from accounts.serializers import ChangePasswordSerializer, RegisterSerializer, UserSerializer
 from tokens import schema
 from tokens.origin import RequestOrigin
-from tokens.ratelimit import SensitiveRate
+from tokens.ratelimit import PasswordCheckRate, SensitiveRate
 from tokens.views import session_id_of
 
 
@@ -34,7 +34,7 @@ class MeView(APIView):
 
 @schema.change_password
 class ChangePasswordView(APIView):
-    throttle_classes = [SensitiveRate]
+    throttle_classes = [PasswordCheckRate]
 
     def post(self, request):
         serializer = ChangePasswordSerializer(data=request.data, context={"user": request.user})
