@@ -1,21 +1,22 @@
 """Register, the current user, and password change."""
 
 from rest_framework import status
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services
 from accounts.serializers import ChangePasswordSerializer, RegisterSerializer, UserSerializer
 from tokens import schema
-from tokens.ratelimit import SensitiveRate
+from tokens.origin import RequestOrigin
+from tokens.ratelimit import PasswordCheckRate, SensitiveRate
 from tokens.views import session_id_of
 
 
 @schema.register
 class RegisterView(APIView):
     authentication_classes = []
-    permission_classes = [AllowAny]
+    # Before the throttle (DRF's order): a refused origin spends no budget.
+    permission_classes = [RequestOrigin]
     throttle_classes = [SensitiveRate]
 
     def post(self, request):
@@ -33,7 +34,7 @@ class MeView(APIView):
 
 @schema.change_password
 class ChangePasswordView(APIView):
-    throttle_classes = [SensitiveRate]
+    throttle_classes = [PasswordCheckRate]
 
     def post(self, request):
         serializer = ChangePasswordSerializer(data=request.data, context={"user": request.user})

@@ -29,7 +29,7 @@ SECRET_KEY_FALLBACKS = env.csv("SECRET_KEY_FALLBACKS")
 ALLOWED_HOSTS = env.csv("ALLOWED_HOSTS", "localhost,127.0.0.1")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "authsite.apps.AdminConfig",  # django.contrib.admin, its login form rate-limited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -109,13 +109,24 @@ class Server:
 
 
 def start_server(
-    env: dict[str, str], workdir: Path, *, workers: int = 1, port: int | None = None
+    env: dict[str, str],
+    workdir: Path,
+    *,
+    workers: int = 1,
+    port: int | None = None,
+    bind: str | None = None,
 ) -> Server:
     """gunicorn serving authsite with ``env``; returns once /api/schema/ answers.
 
+    ``bind`` is gunicorn's (e.g. ``[::]:PORT`` for a dual-stack socket, which must
+    accept IPv4 on 127.0.0.1 too); by default 127.0.0.1 on ``port`` or a free one.
     The access log records each request's worker pid, status and X-Forwarded-For.
     """
-    port = port or free_port()
+    if bind is None:
+        port = port or free_port()
+        bind = f"127.0.0.1:{port}"
+    else:
+        port = int(bind.rsplit(":", 1)[1])
     tag = uuid.uuid4().hex[:8]
     access_log, error_log = workdir / f"access-{tag}.log", workdir / f"error-{tag}.log"
     process = subprocess.Popen(
@@ -125,7 +136,7 @@ def start_server(
             "gunicorn",
             "authsite.wsgi:application",
             "--bind",
-            f"127.0.0.1:{port}",
+            bind,
             "--workers",
             str(workers),
             "--timeout",

@@ -16,9 +16,14 @@ USER_AGENT_MAX_LENGTH = 512
 
 def _valid_ip(value: str) -> str | None:
     try:
-        return str(ipaddress.ip_address(value.strip()))
+        ip = ipaddress.ip_address(value.strip())
     except ValueError:
         return None
+    # A dual-stack socket ([::]) sees an IPv4 client as ::ffff:a.b.c.d. Left wrapped it
+    # would count as IPv6, by its /64 (::/64): every IPv4 client in one bucket.
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return str(ip)
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -1,4 +1,5 @@
-"""CSRF defence for requests that the refresh cookie alone authenticates.
+"""CSRF defence for requests that the refresh cookie alone authenticates, and for the
+requests that set it or make an account (login CSRF: login, register).
 
 A browser attaches the cookie to a request wherever the page that sends it came from
 (within SameSite's limits), so the cookie proves nothing about intent. Browsers also say
@@ -46,7 +47,20 @@ def check_origin(request: Request) -> None:
         raise OriginNotAllowed()
 
 
-class CookieRequestOrigin(BasePermission):
+class RequestOrigin(BasePermission):
+    """DRF permission: the Origin check on every request (login, register).
+
+    A foreign page can auto-submit a form there (a CORS "simple" request) and plant
+    the attacker's session in the victim's browser. DRF checks permissions before
+    the view reads the body, so a refused request checks no password.
+    """
+
+    def has_permission(self, request: Request, view) -> bool:
+        check_origin(request)
+        return True
+
+
+class CookieRequestOrigin(RequestOrigin):
     """DRF permission: the Origin check, for requests not authenticated by a bearer token.
 
     A bearer token cannot be attached by a foreign page (it would need CORS, which
@@ -54,6 +68,4 @@ class CookieRequestOrigin(BasePermission):
     """
 
     def has_permission(self, request: Request, view) -> bool:
-        if request.auth is None:
-            check_origin(request)
-        return True
+        return request.auth is not None or super().has_permission(request, view)

@@ -3,6 +3,7 @@
 A view opts in with one line, ``throttle_classes = [ratelimit.LoginRate]``. Each view
 class has its own counters; over the limit DRF raises ``Throttled``, which
 ``authsite.errors`` answers with ``429 {"detail": "RATE_LIMITED"}`` and ``Retry-After``.
+Code outside DRF (the admin's login form) calls ``count`` with the same keys.
 Counters live in the default cache: Redis when ``REDIS_URL`` is set, so every worker and
 host shares them; otherwise one process's memory (see tokens/checks.py).
 """
@@ -11,13 +12,14 @@ import ipaddress
 import logging
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 from redis.exceptions import RedisError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from accounts.models import normalize_email
 from tokens import client
 from tokens.errors import RateLimitUnavailable
 
@@ -31,7 +33,7 @@ UNKNOWN_IP = "unknown"
 IPV6_PREFIX = 64
 
 
-def ip_key(group: str, request: Request) -> str:
+def ip_key(group: str, request: HttpRequest) -> str:
     """django-ratelimit key: the client IP as tokens.client trusts it (proxies); for
     IPv6 its /64 network."""
     ip = client.client_ip(request)
@@ -42,25 +44,76 @@ def ip_key(group: str, request: Request) -> str:
     return ip
 
 
-def email_key(group: str, request: Request) -> str:
-    """django-ratelimit key: the submitted login name, normalized as it is looked up."""
-    return normalize_email(submitted_email(request) or "")
+def login_name_key(group: str, request: HttpRequest) -> str | None:
+    """django-ratelimit key: the submitted login name, normalized as it is looked up;
+    None when the body names none."""
+    name = submitted_login_name(request)
+    return normalize_login_name(name) if name is not None else None
 
 
-def submitted_email(request: Request) -> str | None:
-    """The email of a login body (JSON ``email`` or OAuth2 form ``username``), if any."""
-    data = request.data
+def user_key(group: str, request: HttpRequest) -> str | None:
+    """django-ratelimit key: the authenticated caller's pk; None when anonymous."""
+    user = getattr(request, "user", None)
+    return str(user.pk) if user is not None and user.is_authenticated else None
+
+
+def submitted_login_name(request: HttpRequest) -> str | None:
+    """The login name of a login body, if any: the API's JSON ``email`` or OAuth2 form
+    ``username``, or a Django login form's ``username`` (the admin's)."""
+    data = request.data if isinstance(request, Request) else request.POST
     if not hasattr(data, "get"):
         return None
     value = data.get("email") or data.get("username")
     return value if isinstance(value, str) and value.strip() else None
 
 
+def normalize_login_name(name: str) -> str:
+    """One spelling per account: the user model's own normalization (NFKC, as Django's
+    login form applies it), trimmed and lower-cased as the email lookup does. For a
+    model with case-sensitive names this only merges buckets: stricter, never looser."""
+    return get_user_model().normalize_username(name).strip().lower()
+
+
+# (counter suffix, key function) pairs; a key function returning None skips its counter.
+IP_KEYS = (("ip", ip_key),)
+LOGIN_KEYS = (*IP_KEYS, ("email", login_name_key))
+PASSWORD_CHECK_KEYS = (*IP_KEYS, ("user", user_key))
+
+
+def count(request: HttpRequest, *, group: str, rate_setting: str, keys) -> int:
+    """Count the request under each key; the seconds until it may be retried, 0 when it
+    is within every limit. Raises RateLimitUnavailable when the cache cannot count."""
+    rate = getattr(settings, rate_setting)
+    retry_after = 0
+    # In order: the IP first, so a body that cannot be parsed (read for the login
+    # name) has still been counted.
+    for suffix, key in keys:
+        value = key(group, request)
+        if value is None:
+            continue
+        try:
+            usage = get_usage(
+                request,
+                group=f"{group}:{suffix}",
+                key=lambda g, r, v=value: v,
+                rate=rate,
+                increment=True,
+            )
+        except (RedisError, OSError) as exc:
+            logger.error("rate-limit cache unavailable: %s", exc.__class__.__name__)
+            raise RateLimitUnavailable() from None
+        if usage is not None and usage["should_limit"]:
+            # django-ratelimit's window is still current at time_left == 0 and ends a
+            # second later; time_left is -1 when the cache could not count at all.
+            retry_after = max(retry_after, usage["time_left"] + 1, 1)
+    return retry_after
+
+
 class _RateLimit(BaseThrottle):
     """Counts the request under every key; refuses when any count is over the rate."""
 
     rate_setting = "RATE_LIMIT_DEFAULT"
-    by_email = False
+    keys = IP_KEYS
 
     def allow_request(self, request: Request, view) -> bool:
         self.retry_after = 0
@@ -69,23 +122,10 @@ class _RateLimit(BaseThrottle):
             # (405) changes nothing and must not spend the client's budget.
             return True
         group = f"{type(view).__module__}.{type(view).__qualname__}"
-        # The IP first: a body that cannot be parsed (read for the email) still counts.
-        self._count(request, f"{group}:ip", ip_key)
-        if self.by_email and submitted_email(request) is not None:
-            self._count(request, f"{group}:email", email_key)
+        self.retry_after = count(
+            request, group=group, rate_setting=self.rate_setting, keys=self.keys
+        )
         return self.retry_after == 0
-
-    def _count(self, request: Request, group: str, key) -> None:
-        rate = getattr(settings, self.rate_setting)
-        try:
-            usage = get_usage(request, group=group, key=key, rate=rate, increment=True)
-        except (RedisError, OSError) as exc:
-            logger.error("rate-limit cache unavailable: %s", exc.__class__.__name__)
-            raise RateLimitUnavailable() from None
-        if usage is not None and usage["should_limit"]:
-            # django-ratelimit's window is still current at time_left == 0 and ends a
-            # second later; time_left is -1 when the cache could not count at all.
-            self.retry_after = max(self.retry_after, usage["time_left"] + 1, 1)
 
     def wait(self) -> int:
         return self.retry_after
@@ -96,7 +136,7 @@ class DefaultRate(_RateLimit):
 
 
 class SensitiveRate(_RateLimit):
-    """RATE_LIMIT_LOGIN per client IP: register, logout-all, change-password."""
+    """RATE_LIMIT_LOGIN per client IP: register, logout-all."""
 
     rate_setting = "RATE_LIMIT_LOGIN"
 
@@ -108,4 +148,12 @@ class LoginRate(SensitiveRate):
     hosts (a botnet, rotating proxies) guessing one account.
     """
 
-    by_email = True
+    keys = LOGIN_KEYS
+
+
+class PasswordCheckRate(SensitiveRate):
+    """RATE_LIMIT_LOGIN per client IP and, separately, per authenticated user:
+    change-password, whose current-password check a stolen access token could
+    otherwise spread over many addresses."""
+
+    keys = PASSWORD_CHECK_KEYS

@@ -93,7 +93,8 @@ NOT_AUTHENTICATED = error(
     errors.ACCESS_TOKEN_INVALID,
 )
 ORIGIN_NOT_ALLOWED = error(
-    "Sent by a page on an untrusted origin (CSRF defence for cookie-only requests).",
+    "Sent by a page on an untrusted origin (CSRF defence for cookie-only requests, login "
+    "and register).",
     errors.ORIGIN_NOT_ALLOWED,
 )
 
@@ -108,6 +109,7 @@ register = extend_schema(
     responses={
         201: UserSerializer,
         400: bad_request(errors.REGISTER_USER_ALREADY_EXISTS),
+        403: ORIGIN_NOT_ALLOWED,
         415: UNSUPPORTED_MEDIA_TYPE,
         429: RATE_LIMITED,
     },
@@ -124,6 +126,7 @@ login = extend_schema(
     responses={
         200: TOKENS,
         400: bad_request(errors.LOGIN_BAD_CREDENTIALS),
+        403: ORIGIN_NOT_ALLOWED,
         415: UNSUPPORTED_MEDIA_TYPE,
         429: RATE_LIMITED,
     },

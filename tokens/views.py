@@ -3,14 +3,13 @@ shapes the response; cookie attributes and client headers live in their own modu
 
 from rest_framework import status
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tokens import client, cookies, schema, services
 from tokens.authentication import OptionalSessionJWTAuthentication
 from tokens.models import RevokeReason
-from tokens.origin import CookieRequestOrigin
+from tokens.origin import CookieRequestOrigin, RequestOrigin
 from tokens.ratelimit import DefaultRate, LoginRate, SensitiveRate
 from tokens.serializers import LoginSerializer, SessionSerializer
 from tokens.services import SESSION_ID_CLAIM, IssuedTokens
@@ -39,7 +38,9 @@ def token_response(issued: IssuedTokens) -> Response:
 @schema.login
 class LoginView(APIView):
     authentication_classes = []
-    permission_classes = [AllowAny]
+    # DRF checks permissions before throttles: a refused origin spends no budget, so a
+    # foreign page in the victim's browser (the victim's IP) cannot lock them out.
+    permission_classes = [RequestOrigin]
     throttle_classes = [LoginRate]
 
     def post(self, request):

@@ -8,8 +8,16 @@ from tokens import errors
 
 # (method, path) -> {status: the codes its body may carry}, from the contract.
 CONTRACT = {
-    ("post", "/api/auth/register"): {400: {errors.REGISTER_USER_ALREADY_EXISTS}, 429: None},
-    ("post", "/api/auth/login"): {400: {errors.LOGIN_BAD_CREDENTIALS}, 429: None},
+    ("post", "/api/auth/register"): {
+        400: {errors.REGISTER_USER_ALREADY_EXISTS},
+        403: {errors.ORIGIN_NOT_ALLOWED},
+        429: None,
+    },
+    ("post", "/api/auth/login"): {
+        400: {errors.LOGIN_BAD_CREDENTIALS},
+        403: {errors.ORIGIN_NOT_ALLOWED},
+        429: None,
+    },
     ("post", "/api/auth/refresh"): {
         401: {errors.REFRESH_TOKEN_MISSING, errors.REFRESH_TOKEN_INVALID, errors.USER_INACTIVE},
         403: {errors.ORIGIN_NOT_ALLOWED},

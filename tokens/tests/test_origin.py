@@ -1,7 +1,10 @@
-"""CSRF defence of cookie-authenticated calls (refresh, logout by cookie), and CORS."""
+"""CSRF defence of cookie-authenticated calls (refresh, logout by cookie), of login and
+register (login CSRF), and CORS."""
 
 import pytest
+from django.contrib.auth.backends import ModelBackend
 
+from accounts.models import User
 from tokens.errors import ORIGIN_NOT_ALLOWED
 from tokens.models import RefreshToken
 
@@ -111,3 +114,99 @@ def test_cors_allows_credentials_for_configured_origins_only(api, cors):
 def test_cors_headers_only_under_api(client, cors):
     response = client.get("/admin/login/", HTTP_ORIGIN=FRONTEND)
     assert "Access-Control-Allow-Origin" not in response
+
+
+# Login CSRF: a foreign page auto-submitting a form (a CORS "simple" request) must not
+# plant its own session in the victim's browser, nor create accounts in their name.
+
+FOREIGN = [
+    {"HTTP_ORIGIN": "https://evil.example"},
+    {"HTTP_ORIGIN": "null"},
+    {"HTTP_SEC_FETCH_SITE": "cross-site"},
+]
+TRUSTED = [
+    {},  # curl, a mobile app
+    {"HTTP_ORIGIN": "http://testserver", "HTTP_SEC_FETCH_SITE": "same-origin"},
+    {"HTTP_ORIGIN": FRONTEND, "HTTP_SEC_FETCH_SITE": "cross-site"},
+]
+
+
+@pytest.fixture
+def password_checks(monkeypatch):
+    """Every password check the login makes (ModelBackend.authenticate calls)."""
+    calls = []
+    real = ModelBackend.authenticate
+
+    def spy(self, request, username=None, password=None, **kwargs):
+        calls.append(username)
+        return real(self, request, username=username, password=password, **kwargs)
+
+    monkeypatch.setattr(ModelBackend, "authenticate", spy)
+    return calls
+
+
+def form_login(api, password: str, **headers):
+    body = f"username=alice%40example.com&password={password.replace(' ', '+')}"
+    return api.post(
+        "/api/auth/login", body, content_type="application/x-www-form-urlencoded", **headers
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("headers", FOREIGN)
+@pytest.mark.parametrize("password", ["correct horse battery staple", "wrong"])
+def test_login_form_from_a_foreign_page_is_refused_before_any_password_check(
+    api, user, cors, settings, password_checks, headers, password
+):
+    response = form_login(api, password, **headers)
+    assert refused(response)
+    assert settings.REFRESH_TOKEN_COOKIE_NAME not in response.cookies
+    assert password_checks == []
+    assert not RefreshToken.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("headers", FOREIGN)
+def test_json_login_from_a_foreign_page_is_refused(
+    api, user, cors, settings, password_checks, headers
+):
+    body = {"email": "alice@example.com", "password": "correct horse battery staple"}
+    response = api.post("/api/auth/login", body, format="json", **headers)
+    assert refused(response)
+    assert settings.REFRESH_TOKEN_COOKIE_NAME not in response.cookies
+    assert password_checks == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("headers", TRUSTED)
+def test_login_from_our_own_or_a_trusted_origin_or_no_browser_passes(
+    api, user, cors, settings, headers
+):
+    response = form_login(api, "correct horse battery staple", **headers)
+    assert response.status_code == 200, response.content
+    assert settings.REFRESH_TOKEN_COOKIE_NAME in response.cookies
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("headers", FOREIGN)
+def test_register_from_a_foreign_page_is_refused(api, cors, headers):
+    body = {"email": "new@example.com", "password": "a-long-enough-passphrase"}
+    assert refused(api.post("/api/auth/register", body, format="json", **headers))
+    assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("headers", TRUSTED)
+def test_register_from_our_own_or_a_trusted_origin_or_no_browser_passes(api, cors, headers):
+    body = {"email": "new@example.com", "password": "a-long-enough-passphrase"}
+    assert api.post("/api/auth/register", body, format="json", **headers).status_code == 201
+
+
+@pytest.mark.django_db
+def test_refused_origins_do_not_spend_the_login_budget(api, user, settings):
+    # A foreign page in the victim's browser shares the victim's IP: if its refused
+    # requests counted, it could keep the victim from logging in.
+    settings.RATE_LIMIT_LOGIN = "5/m"
+    for _ in range(10):
+        assert refused(form_login(api, "wrong", HTTP_ORIGIN="https://evil.example"))
+    assert form_login(api, "correct horse battery staple").status_code == 200

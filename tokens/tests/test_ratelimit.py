@@ -230,3 +230,18 @@ def test_rate_settings_refuse_anything_else_naming_the_variable(monkeypatch, bad
     monkeypatch.setenv("RATE_LIMIT_LOGIN", bad)
     with pytest.raises(ImproperlyConfigured, match="RATE_LIMIT_LOGIN"):
         env.rate("RATE_LIMIT_LOGIN", "5/m")
+
+
+@pytest.mark.django_db
+def test_change_password_is_limited_per_user_across_many_ips(api, user, make_user, frozen):
+    # A stolen access token, guesses of the current password spread over addresses.
+    headers = fresh_session(api, user)
+    for n in range(5):
+        response = _change_password(api, {**headers, "REMOTE_ADDR": f"198.51.100.{n}"})
+        assert response.status_code == 400
+    refused = _change_password(api, {**headers, "REMOTE_ADDR": "203.0.113.99"})
+    assert refused.status_code == 429
+    assert refused.json() == {"detail": RATE_LIMITED}
+    # Another user from a fresh address is unaffected.
+    other = fresh_session(api, make_user(email="bob@example.com"))
+    assert _change_password(api, {**other, "REMOTE_ADDR": "203.0.113.98"}).status_code == 400
