@@ -8,7 +8,6 @@ from datetime import datetime
 from django.conf import settings
 from django.db import connections, models, router
 from django.db.models import Q
-from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from tokens import crypto
@@ -99,18 +98,27 @@ class RefreshTokenQuerySet(models.QuerySet):
         to_uuid = opts.pk.to_python
         return tuple(RevokedSession(to_uuid(sid), to_uuid(uid), ip) for sid, uid, ip in rows)
 
-    def insert_counting_others(self, session: "RefreshToken", now: datetime) -> int:
-        """INSERT ``session`` and return how many other live sessions its user has.
+    def insert_for_password(
+        self, session: "RefreshToken", password_hash: str, now: datetime
+    ) -> int | None:
+        """INSERT ``session`` if its user's password is still ``password_hash``; return
+        how many other live sessions the user has, or None (nothing inserted).
 
-        One statement, ``INSERT ... RETURNING (SELECT COUNT(*) ...)`` (PostgreSQL,
-        SQLite >= 3.35): the session cap needs the count at every login, and asking
-        for it in the INSERT keeps a login at one write. The INSERT is the one Django
-        compiles for ``save()``; like ``bulk_create`` it sends no save signals.
+        One statement, ``INSERT ... SELECT ... FROM user WHERE password = %s [FOR SHARE]
+        RETURNING (SELECT COUNT(*) ...)`` (PostgreSQL, SQLite >= 3.35):
+        - a login that checked a password which a concurrent change has since replaced
+          writes no session (on PostgreSQL the share lock waits for that change to
+          commit, or makes the change wait for this login, whose session it then ends);
+        - the session cap gets its count without a statement of its own.
+        Like ``bulk_create`` it sends no save signals.
         """
         using = self._db or router.db_for_write(self.model)
-        insert = InsertQuery(self.model)
-        insert.insert_values(self.model._meta.local_concrete_fields, [session])
-        [(insert_sql, insert_params)] = insert.get_compiler(using=using).as_sql()
+        connection = connections[using]
+        quote = connection.ops.quote_name
+        opts = self.model._meta
+        user_opts = opts.get_field("user").related_model._meta
+        fields = opts.local_concrete_fields
+        values = [f.get_db_prep_save(f.pre_save(session, add=True), connection) for f in fields]
         others = (
             self.model._default_manager.db_manager(using)
             .live(now)
@@ -120,13 +128,26 @@ class RefreshTokenQuerySet(models.QuerySet):
             .values("pk")
         )
         others_sql, others_params = others.query.get_compiler(using=using).as_sql()
-        # Only Django-compiled SQL is interpolated; every value is a parameter.
-        sql = f"{insert_sql} RETURNING (SELECT COUNT(*) FROM ({others_sql}) others)"  # noqa: S608
-        with connections[using].cursor() as cursor:
-            cursor.execute(sql, (*insert_params, *others_params))
-            (count,) = cursor.fetchone()
+        user_pk = user_opts.pk
+        lock = " FOR SHARE" if connection.features.has_select_for_update else ""
+        # Only quoted identifiers and Django-compiled SQL are interpolated; values are
+        # parameters.
+        sql = (
+            f"INSERT INTO {quote(opts.db_table)} "  # noqa: S608
+            f"({', '.join(quote(f.column) for f in fields)}) "
+            f"SELECT {', '.join(['%s'] * len(fields))} FROM {quote(user_opts.db_table)} "
+            f"WHERE {quote(user_pk.column)} = %s "
+            f"AND {quote(user_opts.get_field('password').column)} = %s{lock} "
+            f"RETURNING (SELECT COUNT(*) FROM ({others_sql}) others)"
+        )
+        user_id = user_pk.get_db_prep_value(session.user_id, connection)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, (*values, user_id, password_hash, *others_params))
+            row = cursor.fetchone()
+        if row is None:
+            return None
         session._state.adding, session._state.db = False, using
-        return count
+        return row[0]
 
     def keyset_batches(
         self, key: tuple[str, ...], batch_size: int

@@ -127,7 +127,9 @@ def start_session(
 ) -> IssuedTokens:
     """Create a session for an authenticated user and issue its first tokens.
 
-    Beyond SESSIONS_PER_USER_LIMIT live sessions, the user's least recently used ones
+    Raises BadCredentials when the user's password is no longer the one ``user``
+    carries (a login that lost a race with a password change). Beyond
+    SESSIONS_PER_USER_LIMIT live sessions, the user's least recently used ones
     are revoked (reason ``evicted``) in the same transaction: a login is never refused.
     """
     now = now or timezone.now()
@@ -144,7 +146,9 @@ def start_session(
         password_binding=crypto.password_binding(user.password),
     )
     with transaction.atomic():
-        others = RefreshToken.objects.insert_counting_others(session, now)
+        others = RefreshToken.objects.insert_for_password(session, user.password, now)
+        if others is None:  # the password was changed since it was checked
+            raise BadCredentials()
         _evict_beyond_cap(session, others, now)
     signals.session_created.send(sender=RefreshToken, session=session, ip_address=ip_address)
     return _issue(session, now)

@@ -5,9 +5,12 @@ The service (``tokens.services``) sends them; ``tokens.audit`` turns them into
 Every signal is sent with ``sender=RefreshToken``. No argument ever carries a token or
 any part of one: ids, IP addresses and reasons only.
 
-They are sent right after the write, inside the caller's transaction (as Django's own
-``post_save`` is), so a receiver sees the event even if an outer transaction later
-rolls back; none of the service's own callers rolls back after a revocation.
+``session_revoked`` and ``replay_detected`` are sent right after the write, inside the
+transaction that made it (as Django's own ``post_save`` is), so a receiver sees the
+event even if an outer transaction later rolls back; none of the service's own callers
+rolls back after a revocation. ``session_created`` and ``session_rotated`` are sent
+after the atomic block that wrote them has closed (committed, unless the caller holds
+an outer transaction).
 """
 
 from django.dispatch import Signal

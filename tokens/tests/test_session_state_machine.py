@@ -1,11 +1,13 @@
 """Property test of the session state machine in tokens.services (hypothesis, stateful).
 
 Random sequences of login / refresh / reuse within the interval / replay of an older
-token / logout / logout-all / purge / time passing run against the services and a
-plain model of what the contract promises. After every step the database must agree
-with the model. The properties: a revoked (or expired, or purged) session never
-refreshes again; a live one always does; a replay always kills its session; a retry
-within the reuse interval gets the very same successor.
+token / logout / logout-all / purge / time passing / a password changed outside the API
+/ a login that checked the old password run against the services and a plain model of
+what the contract promises. After every step the database must agree with the model.
+The properties: a revoked (or expired, or purged) session never refreshes again; a live
+one always does; a replay always kills its session; a retry within the reuse interval
+gets the very same successor; a password change ends every session opened before it,
+and a login that checked the old password writes no session.
 """
 
 import datetime as dt
@@ -26,7 +28,7 @@ from hypothesis.stateful import (
 )
 
 from tokens import services
-from tokens.errors import NotLoggedIn, RefreshTokenInvalid
+from tokens.errors import BadCredentials, NotLoggedIn, RefreshTokenInvalid
 from tokens.models import RefreshToken, RevokeReason
 
 IDLE = dt.timedelta(hours=1)
@@ -72,6 +74,9 @@ class SessionMachine(RuleBasedStateMachine):
         from accounts.models import User
 
         self.user = User.objects.create_user(email=f"{uuid.uuid4().hex}@example.com")
+        # The user as a login that checked the previous password saw it (None before
+        # any change): its session is written after the change committed.
+        self.before_change = None
         self.now = START
         self.model: dict[uuid.UUID, Session] = {}
 
@@ -81,6 +86,26 @@ class SessionMachine(RuleBasedStateMachine):
         session = Session(issued.session.id, self.now, self.now, [issued.refresh_token])
         self.model[session.id] = session
         return session
+
+    @rule()
+    def login_that_checked_the_old_password(self):
+        if self.before_change is None:
+            return
+        count = RefreshToken.objects.count()
+        with pytest.raises(BadCredentials):  # the password it checked is gone
+            services.start_session(self.before_change, now=self.now)
+        assert RefreshToken.objects.count() == count
+
+    @rule()
+    def password_changed_outside_the_api(self):
+        """set_password() + save(), as the admin form, changepassword or a shell do."""
+        from accounts.models import User
+
+        self.before_change = User.objects.get(pk=self.user.pk)
+        self.user.set_password(uuid.uuid4().hex)
+        self.user.save()
+        for session in self.model.values():
+            session.revoked = True
 
     @rule(step=st.sampled_from(STEPS))
     def time_passes(self, step):
@@ -151,9 +176,7 @@ class SessionMachine(RuleBasedStateMachine):
 
     @invariant()
     def the_database_agrees_with_the_model(self):
-        live_ids = set(
-            RefreshToken.objects.live(self.now).filter(user=self.user).values_list("id", flat=True)
-        )
+        live_ids = {s.id for s in services.live_sessions(self.user, now=self.now)}
         assert live_ids == {s.id for s in self.model.values() if s.live(self.now)}
 
 
