@@ -82,3 +82,25 @@ def test_non_api_pages_keep_djangos_own_answers(client):
     response = client.get("/admin/login/")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+@pytest.mark.parametrize(
+    "path", ["/api/auth/login", "/api/auth/register", "/api/auth/change-password"]
+)
+def test_deeply_nested_json_is_a_json_400_not_a_500(api, user, login, bearer, path, depth):
+    """Python's json parser gives up with RecursionError, which is not a ValueError."""
+    headers = bearer(login()) if path.endswith("change-password") else {}
+    response = api.post(path, "[" * depth, content_type="application/json", **headers)
+    assert_json_error(response, 400, "MALFORMED_BODY")
+
+
+def test_nesting_just_under_the_parser_limit_inside_a_field_is_a_400(api, user):
+    # Parses, but a field holding a deep structure must not blow up later (validation,
+    # rate-limit keys, error rendering) either.
+    for depth in (500, 900, 950, 980):
+        body = '{"email": ' + "[" * depth + "]" * depth + ', "password": "x"}'
+        response = api.post("/api/auth/login", body, content_type="application/json")
+        assert 400 <= response.status_code < 500, (depth, response.content)
+        assert response["Content-Type"].startswith("application/json")
+
