@@ -259,8 +259,26 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+        },
+    },
     "loggers": {
         "security": {"handlers": ["console"], "level": "INFO", "propagate": True},
+        # A 500 is never silent. Django's default prints unhandled exceptions to the
+        # console only with DEBUG on, and otherwise only mails ADMINS (often nobody):
+        # here the traceback always reaches the console (gunicorn's error log). Not
+        # propagated, so the DEBUG console does not print it twice; 4xx warnings
+        # ("Not Found: ...") only in development, not for every scanner in production.
+        "django.request": {
+            "handlers": ["console", "mail_admins"],
+            "level": "WARNING" if DEBUG else "ERROR",
+            "propagate": False,
+        },
     },
 }

@@ -18,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 60
+GUNICORN_CONF = ROOT / "authsite" / "gunicorn.conf.py"
 
 # Variables of the calling environment a server must not inherit: each server gets
 # exactly the configuration its test gives it. (The browser tests set
@@ -111,7 +112,8 @@ class Server:
 def start_server(
     env: dict[str, str], workdir: Path, *, workers: int = 1, port: int | None = None
 ) -> Server:
-    """gunicorn serving authsite with ``env``; returns once /api/schema/ answers.
+    """gunicorn serving authsite with ``env`` and authsite/gunicorn.conf.py; returns once
+    /api/schema/ answers.
 
     The access log records each request's worker pid, status and X-Forwarded-For.
     """
@@ -123,6 +125,10 @@ def start_server(
             sys.executable,
             "-m",
             "gunicorn",
+            # The production settings (header limits, logging), then this test's own
+            # address, workers and log files, which the command line overrides.
+            "--config",
+            str(GUNICORN_CONF),
             "authsite.wsgi:application",
             "--bind",
             f"127.0.0.1:{port}",
