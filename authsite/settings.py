@@ -112,8 +112,8 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 if not REDIS_URL:
     # Without REDIS_URL the counters live in one process (development, a single
     # worker). django-ratelimit's E003 would stop check, migrate and runserver for
-    # that; tokens.checks.W002/E002 say it instead, and fail `check --deploy` when
-    # DEBUG is off (see tokens/checks.py).
+    # that; tokens.E002 says it instead, only under `check --deploy` and only when DEBUG
+    # is off, where it fails (see tokens/checks.py).
     SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
 
 AUTH_USER_MODEL = "accounts.User"
