@@ -17,11 +17,11 @@ def password_min_length() -> int:
     the schema's minLength is the validators' number, never a copy of it. Only that one
     validator is built: CommonPasswordValidator reads a 20,000-word file when it is.
     """
-    lengths = [
-        import_string(config["NAME"])(**config.get("OPTIONS", {})).min_length
-        for config in settings.AUTH_PASSWORD_VALIDATORS
-        if issubclass(import_string(config["NAME"]), password_validation.MinimumLengthValidator)
-    ]
+    lengths = []
+    for config in settings.AUTH_PASSWORD_VALIDATORS:
+        validator_class = import_string(config["NAME"])
+        if issubclass(validator_class, password_validation.MinimumLengthValidator):
+            lengths.append(validator_class(**config.get("OPTIONS", {})).min_length)
     return max(lengths, default=1)
 
 
