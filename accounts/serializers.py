@@ -1,10 +1,41 @@
 """Input and output shapes of the account views."""
 
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.module_loading import import_string
 from rest_framework import serializers
 
 from accounts.models import User, normalize_email
+from tokens.fields import StrictCharField, StrictEmailField
+
+
+def password_min_length() -> int:
+    """The shortest password AUTH_PASSWORD_VALIDATORS accept (1 without a length rule).
+
+    Read from the configured MinimumLengthValidator (its OPTIONS, else its default), so
+    the schema's minLength is the validators' number, never a copy of it. Only that one
+    validator is built: CommonPasswordValidator reads a 20,000-word file when it is.
+    """
+    lengths = []
+    for config in settings.AUTH_PASSWORD_VALIDATORS:
+        validator_class = import_string(config["NAME"])
+        if issubclass(validator_class, password_validation.MinimumLengthValidator):
+            lengths.append(validator_class(**config.get("OPTIONS", {})).min_length)
+    return max(lengths, default=1)
+
+
+class NewPasswordField(StrictCharField):
+    """A password about to be set, at least as long as the validators require.
+
+    DRF checks the length (and the schema says ``minLength``) with the validators' own
+    number; the validators then judge the rest (similarity, common, numeric).
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            min_length=password_min_length(), max_length=4096, trim_whitespace=False, **kwargs
+        )
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -15,8 +46,8 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class RegisterSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    email = StrictEmailField(max_length=254)
+    password = NewPasswordField()
 
     def validate_email(self, value: str) -> str:
         return normalize_email(value)
@@ -32,8 +63,8 @@ class RegisterSerializer(serializers.Serializer):
 
 
 class ChangePasswordSerializer(serializers.Serializer):
-    current_password = serializers.CharField(max_length=4096, trim_whitespace=False)
-    new_password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    current_password = StrictCharField(max_length=4096, trim_whitespace=False)
+    new_password = NewPasswordField()
 
     def validate_new_password(self, value: str) -> str:
         password_validation.validate_password(value, self.context["user"])

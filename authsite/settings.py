@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "authsite.middleware.ApiNoStoreMiddleware",
     "authsite.middleware.JsonApiErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -111,8 +112,8 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 if not REDIS_URL:
     # Without REDIS_URL the counters live in one process (development, a single
     # worker). django-ratelimit's E003 would stop check, migrate and runserver for
-    # that; tokens.checks.W002/E002 say it instead, and fail `check --deploy` when
-    # DEBUG is off (see tokens/checks.py).
+    # that; tokens.E002 says it instead, only under `check --deploy` and only when DEBUG
+    # is off, where it fails (see tokens/checks.py).
     SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
 
 AUTH_USER_MODEL = "accounts.User"
@@ -208,7 +209,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tokens.authentication.SessionJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "authsite.parsers.JSONParser",  # DRF's, with deep nesting a 400 rather than a 500
         "rest_framework.parsers.FormParser",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -236,6 +237,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Swagger UI's defaults, without the badge that sends the schema's URL to
+    # validator.swagger.io (the docs page's CSP would block it anyway: authsite/docs.py).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tokens.schema.add_common_responses",
@@ -258,8 +262,26 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+        },
+    },
     "loggers": {
         "security": {"handlers": ["console"], "level": "INFO", "propagate": True},
+        # A 500 is never silent. Django's default prints unhandled exceptions to the
+        # console only with DEBUG on, and otherwise only mails ADMINS (often nobody):
+        # here the traceback always reaches the console (gunicorn's error log). Not
+        # propagated, so the DEBUG console does not print it twice; 4xx warnings
+        # ("Not Found: ...") only in development, not for every scanner in production.
+        "django.request": {
+            "handlers": ["console", "mail_admins"],
+            "level": "WARNING" if DEBUG else "ERROR",
+            "propagate": False,
+        },
     },
 }

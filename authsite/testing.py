@@ -18,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 60
+GUNICORN_CONF = ROOT / "authsite" / "gunicorn.conf.py"
 
 # Variables of the calling environment a server must not inherit: each server gets
 # exactly the configuration its test gives it. (The browser tests set
@@ -116,7 +117,8 @@ def start_server(
     port: int | None = None,
     bind: str | None = None,
 ) -> Server:
-    """gunicorn serving authsite with ``env``; returns once /api/schema/ answers.
+    """gunicorn serving authsite with ``env`` and authsite/gunicorn.conf.py; returns once
+    /api/schema/ answers.
 
     ``bind`` is gunicorn's (e.g. ``[::]:PORT`` for a dual-stack socket, which must
     accept IPv4 on 127.0.0.1 too); by default 127.0.0.1 on ``port`` or a free one.
@@ -134,6 +136,10 @@ def start_server(
             sys.executable,
             "-m",
             "gunicorn",
+            # The production settings (header limits, logging), then this test's own
+            # address, workers and log files, which the command line overrides.
+            "--config",
+            str(GUNICORN_CONF),
             "authsite.wsgi:application",
             "--bind",
             bind,

@@ -5,8 +5,9 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
+from authsite.docs import DocsView
 from authsite.views import HealthView
 
 # The docs page's Swagger UI files, from the installed drf-spectacular-sidecar package:
@@ -20,7 +21,7 @@ urlpatterns = [
     path("api/", include("accounts.urls")),
     path("api/health", HealthView.as_view(), name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/docs/", DocsView.as_view(url_name="schema"), name="docs"),
     re_path(
         rf"^{settings.STATIC_URL.lstrip('/')}{_SIDECAR}/(?P<path>.+)$",
         serve,

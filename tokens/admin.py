@@ -52,7 +52,7 @@ class StatusFilter(admin.SimpleListFilter):
     """Active / expired / revoked, each one indexed condition.
 
     active: unrevoked and ``expires_at > now`` (the newest rows, read in index order);
-    expired: unrevoked and ``expires_at <= now`` (``tokens_expires_idx``);
+    expired: unrevoked and ``expires_at <= now`` (``tokens_expires_id_idx``);
     revoked: ``revoked_at IS NOT NULL`` (the partial ``tokens_revoked_created_idx``).
     """
 

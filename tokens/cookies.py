@@ -7,6 +7,7 @@ they drift apart).
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.http.cookie import parse_cookie
 
 COOKIE_PATH = "/api/auth"
 
@@ -32,4 +33,16 @@ def delete_refresh_cookie(response: HttpResponse) -> None:
 
 
 def read_refresh_cookie(request: HttpRequest) -> str | None:
-    return request.COOKIES.get(settings.REFRESH_TOKEN_COOKIE_NAME) or None
+    """The FIRST refresh cookie of the request's Cookie header, or None.
+
+    A cookie of the same name planted on a wider path (``Path=/``) or a parent domain
+    comes after ours, since browsers send the most specific path first (RFC 6265, 5.4);
+    ``request.COOKIES`` keeps the last one, so it would win. Each pair is read exactly as
+    Django reads it (split on ";", then ``parse_cookie``), only the first one counts.
+    """
+    name = settings.REFRESH_TOKEN_COOKIE_NAME
+    for pair in request.META.get("HTTP_COOKIE", "").split(";"):
+        cookie = parse_cookie(pair)
+        if name in cookie:
+            return cookie[name] or None
+    return None

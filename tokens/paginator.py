@@ -8,17 +8,18 @@ from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
 
-# Up to this many rows the count is exact; beyond it, an estimate.
+# Up to this many rows the count is exact; beyond it, an estimate or a floor.
 EXACT_COUNT_LIMIT = 10_000
 
 
 class CappedCountPaginator(Paginator):
-    """Counts exactly up to EXACT_COUNT_LIMIT rows, at a cost bounded by that limit.
+    """Counts exactly up to EXACT_COUNT_LIMIT rows, reading at most one row more.
 
     Beyond it the count is PostgreSQL's planner estimate for an unfiltered table
-    (``pg_class.reltuples``, kept fresh by autovacuum), or else the limit itself: the
-    page links then stop there, and an operator narrows the list with the search or
-    a filter rather than paging through a million rows.
+    (``pg_class.reltuples``, kept fresh by autovacuum) when that is larger, or else
+    EXACT_COUNT_LIMIT + 1, the rows it did read: the page links then stop there, and
+    an operator narrows the list with the search or a filter rather than paging
+    through a million rows.
     """
 
     @cached_property

@@ -18,7 +18,8 @@ from accounts.serializers import (
 )
 from tokens import errors
 from tokens.serializers import (
-    LoginSerializer,
+    LoginFormSerializer,
+    LoginJsonSerializer,
     LogoutAllSerializer,
     MessageSerializer,
     SessionSerializer,
@@ -122,7 +123,12 @@ login = extend_schema(
         "Unknown email, wrong password and inactive user all answer LOGIN_BAD_CREDENTIALS "
         "after the same hashing work. Rate-limited by client IP and by submitted email."
     ),
-    request=LoginSerializer,
+    # One body per content type, each with what it requires: email in JSON, username
+    # (OAuth2's name) in a form.
+    request={
+        "application/json": LoginJsonSerializer,
+        "application/x-www-form-urlencoded": LoginFormSerializer,
+    },
     responses={
         200: TOKENS,
         400: bad_request(errors.LOGIN_BAD_CREDENTIALS),

@@ -2,16 +2,17 @@
 
 from rest_framework import serializers
 
+from tokens.fields import StrictBooleanField, StrictCharField
 from tokens.models import RefreshToken
 
 
 class LoginSerializer(serializers.Serializer):
     """JSON ``{"email", "password"}`` or an OAuth2 password form (``username=``)."""
 
-    email = serializers.CharField(required=False, max_length=254)
-    username = serializers.CharField(required=False, max_length=254, write_only=True)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False)
-    remember_me = serializers.BooleanField(required=False, default=False)
+    email = StrictCharField(required=False, max_length=254)
+    username = StrictCharField(required=False, max_length=254, write_only=True)
+    password = StrictCharField(max_length=4096, trim_whitespace=False)
+    remember_me = StrictBooleanField(required=False, default=False)
 
     def validate(self, attrs):
         email = attrs.pop("email", None) or attrs.pop("username", None)
@@ -19,6 +20,21 @@ class LoginSerializer(serializers.Serializer):
             raise serializers.ValidationError({"email": ["This field is required."]})
         attrs["email"] = email
         return attrs
+
+
+# The two bodies LoginSerializer reads, each as the schema describes it (tokens/schema.py).
+class LoginJsonSerializer(LoginSerializer):
+    """JSON: ``email`` and ``password`` required; ``remember_me`` a JSON boolean."""
+
+    email = StrictCharField(max_length=254)
+    username = None
+
+
+class LoginFormSerializer(LoginSerializer):
+    """An OAuth2 password form: ``username`` (the email) and ``password`` required."""
+
+    username = StrictCharField(max_length=254)
+    email = None
 
 
 class TokenSerializer(serializers.Serializer):

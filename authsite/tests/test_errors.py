@@ -82,3 +82,69 @@ def test_non_api_pages_keep_djangos_own_answers(client):
     response = client.get("/admin/login/")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+@pytest.mark.parametrize(
+    "path", ["/api/auth/login", "/api/auth/register", "/api/auth/change-password"]
+)
+def test_deeply_nested_json_is_a_json_400_not_a_500(api, user, login, bearer, path, depth):
+    """Python's json parser gives up with RecursionError, which is not a ValueError."""
+    headers = bearer(login()) if path.endswith("change-password") else {}
+    response = api.post(path, "[" * depth, content_type="application/json", **headers)
+    assert_json_error(response, 400, "MALFORMED_BODY")
+
+
+def test_nesting_just_under_the_parser_limit_inside_a_field_is_a_400(api, user):
+    # Parses, but a field holding a deep structure must not blow up later (validation,
+    # rate-limit keys, error rendering) either.
+    for depth in (500, 900, 950, 980):
+        body = '{"email": ' + "[" * depth + "]" * depth + ', "password": "x"}'
+        response = api.post("/api/auth/login", body, content_type="application/json")
+        assert 400 <= response.status_code < 500, (depth, response.content)
+        assert response["Content-Type"].startswith("application/json")
+
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def _huge_body(api):
+    return api.post(
+        "/api/auth/register",
+        '{"email": "a@b.co", "password": "' + "x" * 3_000_000 + '"}',
+        content_type="application/json",
+    )
+
+
+@pytest.mark.parametrize(
+    "send",
+    [
+        lambda api: api.get("/api/nope"),  # Django's 404 page, rewritten
+        lambda api: api.post("/api/schema/"),  # DRF's 405
+        lambda api: api.put("/api/auth/login", {}, format="json"),  # DRF's 405
+        _huge_body,  # over DATA_UPLOAD_MAX_MEMORY_SIZE, Django's 400
+    ],
+    ids=["404", "405-schema", "405-login", "too-large"],
+)
+def test_json_errors_keep_the_security_headers(api, send):
+    response = send(api)
+    assert 400 <= response.status_code < 500
+    assert response["Content-Type"].startswith("application/json")
+    for header, value in SECURITY_HEADERS.items():
+        assert response.get(header) == value, (header, dict(response.headers))
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_a_rewritten_500_keeps_the_security_headers(client, settings):
+    settings.ROOT_URLCONF = "authsite.tests.urls_for_errors"
+    client.raise_request_exception = False
+    response = client.get("/api/broken-plain")
+    assert_json_error(response, 500, "SERVER_ERROR")
+    for header, value in SECURITY_HEADERS.items():
+        assert response.get(header) == value, (header, dict(response.headers))
+    assert response["Cache-Control"] == "no-store"

@@ -128,3 +128,104 @@ def test_docs_assets_are_served_with_debug_off(client, settings):
     assert bundle.status_code == 200
     # Nothing outside the package directory: a traversal is refused.
     assert client.get("/static/drf_spectacular_sidecar/../../settings.py").status_code == 400
+
+
+def _component(schema: dict, reference: dict) -> dict:
+    return schema["components"]["schemas"][reference["$ref"].rsplit("/", 1)[1]]
+
+
+def _request_body(schema: dict, path: str, content_type: str = "application/json") -> dict:
+    content = schema["paths"][path]["post"]["requestBody"]["content"]
+    return _component(schema, content[content_type]["schema"])
+
+
+def test_new_passwords_say_the_validators_minimum_length(schema):
+    from accounts.serializers import password_min_length
+
+    assert password_min_length() == 8  # MinimumLengthValidator's default, as configured
+    register = _request_body(schema, "/api/auth/register")
+    change = _request_body(schema, "/api/auth/change-password")
+    assert register["properties"]["password"]["minLength"] == 8
+    assert change["properties"]["new_password"]["minLength"] == 8
+    assert change["properties"]["current_password"].get("minLength", 1) == 1  # any old one
+
+
+def test_password_min_length_follows_the_configured_validator(settings):
+    from accounts.serializers import password_min_length
+
+    validators = [
+        {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+        {
+            "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+            "OPTIONS": {"min_length": 12},
+        },
+    ]
+    settings.AUTH_PASSWORD_VALIDATORS = validators
+    assert password_min_length() == 12
+    settings.AUTH_PASSWORD_VALIDATORS = validators[:1]
+    assert password_min_length() == 1
+
+
+def test_login_documents_each_body_with_what_it_requires(schema):
+    content = schema["paths"]["/api/auth/login"]["post"]["requestBody"]["content"]
+    assert set(content) == {"application/json", "application/x-www-form-urlencoded"}
+    json_body = _request_body(schema, "/api/auth/login")
+    form_body = _request_body(schema, "/api/auth/login", "application/x-www-form-urlencoded")
+    assert set(json_body["required"]) == {"email", "password"}
+    assert set(json_body["properties"]) == {"email", "password", "remember_me"}
+    assert set(form_body["required"]) == {"username", "password"}
+    assert set(form_body["properties"]) == {"username", "password", "remember_me"}
+    for body in (json_body, form_body):
+        assert body["properties"]["password"]["type"] == "string"
+        assert body["properties"]["remember_me"]["type"] == "boolean"
+
+
+def _csp(response) -> dict[str, list[str]]:
+    policy = response["Content-Security-Policy"]
+    directives = [part.split() for part in policy.split(";") if part.strip()]
+    return {name: sources for name, *sources in directives}
+
+
+@pytest.mark.django_db
+def test_docs_page_has_a_strict_content_security_policy(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    csp = _csp(response)
+    assert csp["default-src"] == ["'none'"]
+    assert csp["script-src"] == ["'self'"]  # no inline script, no eval, no other host
+    assert csp["object-src"] == ["'none'"]
+    assert csp["base-uri"] == ["'none'"]
+    assert csp["frame-ancestors"] == ["'none'"]
+    for directive, sources in csp.items():
+        assert "'unsafe-inline'" not in sources, directive
+        assert "'unsafe-eval'" not in sources, directive
+        assert "*" not in sources, directive
+
+
+@pytest.mark.django_db
+def test_every_script_and_style_of_the_docs_page_is_allowed_by_its_policy(client):
+    import base64
+    import hashlib
+    import re
+
+    response = client.get("/api/docs/")
+    page = response.content.decode()
+    csp = _csp(response)
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page, re.S)
+    assert scripts
+    sources = []
+    for attributes, body in scripts:
+        # Same-origin files only ('self'): a relative src, and no inline code.
+        [src] = re.findall(r'src="([^"]+)"', attributes)
+        assert src.startswith("/") and not src.startswith("//"), src
+        assert body.strip() == "", body[:80]
+        sources.append(src.replace("&amp;", "&"))
+    # The last one, Swagger UI's init script with its settings, comes from this view.
+    script = client.get(sources[-1])
+    assert script.status_code == 200
+    assert script["Content-Type"].startswith("application/javascript")
+    assert "SwaggerUIBundle(" in script.content.decode()
+    for css in re.findall(r"<style[^>]*>(.*?)</style>", page, re.S):
+        digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in csp["style-src"]
+    assert "style=" not in page  # style attributes would need 'unsafe-inline'

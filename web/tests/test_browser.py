@@ -171,3 +171,29 @@ def test_logout_forgets_the_user_and_a_reload_does_not_restore(page):
     page.reload()
     expect(page.locator("#status")).to_have_text("Not signed in.")
     expect(page.locator("#signed-in")).to_be_hidden()
+
+
+def test_api_docs_render_under_their_content_security_policy(browser, live_server):
+    """Swagger UI at /api/docs/ works with its strict policy: nothing is blocked."""
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    problems = []
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+        page.on(
+            "console",
+            lambda message: (
+                problems.append(f"console: {message.text}")
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
+        response = page.goto("/api/docs/")
+        assert "default-src 'none'" in response.headers["content-security-policy"]
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("authsite")
+        expect(page.locator(".opblock-summary-path").first).to_be_visible()
+        expect(page.locator(".opblock-summary-path", has_text="/api/auth/login")).to_be_visible()
+    finally:
+        context.close()
+    assert problems == []
