@@ -24,13 +24,13 @@ class SessionJWTAuthentication(JWTAuthentication):
             raise AuthenticationFailed(ACCESS_TOKEN_INVALID, code=ACCESS_TOKEN_INVALID) from None
 
     def get_user(self, validated_token):
-        session = services.authenticated_session(
+        user = services.authenticated_user(
             validated_token.get(services.SESSION_ID_CLAIM),
             validated_token.get(api_settings.USER_ID_CLAIM),
         )
-        if session is None or not session.user.is_active:
+        if user is None or not user.is_active:
             raise AuthenticationFailed(ACCESS_TOKEN_INVALID, code=ACCESS_TOKEN_INVALID)
-        return session.user
+        return user
 
 
 class OptionalSessionJWTAuthentication(SessionJWTAuthentication):

@@ -1,5 +1,6 @@
 """One row per session: the chain of refresh tokens that started with one login."""
 
+import functools
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from django.conf import settings
 from django.db import connections, models, router
 from django.db.models import Q
 from django.utils import timezone
+from rest_framework_simplejwt.settings import api_settings
 
 from tokens import crypto
 from tokens.client import USER_AGENT_MAX_LENGTH
@@ -87,7 +89,7 @@ class RefreshTokenQuerySet(models.QuerySet):
         targets_sql, targets_params = targets.query.get_compiler(using=using).as_sql()
         # Only quoted identifiers and Django-compiled SQL are interpolated; values are params.
         sql = (
-            f"UPDATE {table} SET {revoked_at} = %s, {reason_column} = %s "  # noqa: S608
+            f"UPDATE {table} SET {revoked_at} = %s, {reason_column} = %s "
             f"WHERE {revoked_at} IS NULL AND {pk} IN ({targets_sql}) "
             f"RETURNING {pk}, {user_column}, {ip_column}"
         )
@@ -133,7 +135,7 @@ class RefreshTokenQuerySet(models.QuerySet):
         # Only quoted identifiers and Django-compiled SQL are interpolated; values are
         # parameters.
         sql = (
-            f"INSERT INTO {quote(opts.db_table)} "  # noqa: S608
+            f"INSERT INTO {quote(opts.db_table)} "
             f"({', '.join(quote(f.column) for f in fields)}) "
             f"SELECT {', '.join(['%s'] * len(fields))} FROM {quote(user_opts.db_table)} "
             f"WHERE {quote(user_pk.column)} = %s "
@@ -148,6 +150,80 @@ class RefreshTokenQuerySet(models.QuerySet):
             return None
         session._state.adding, session._state.db = False, using
         return row[0]
+
+    def user_of_live_session(self, session_id, user_id, now: datetime):
+        """The user of a live session, with the session's password binding as
+        ``user.session_password_binding``; None when no such session lives.
+
+        One query, the hottest of the service (every authenticated request): the
+        session's liveness is checked in its WHERE and the user comes in the same row.
+        ``Manager.raw()`` with SQL compiled once per database alias skips the
+        QuerySet machinery (cloning, compiling the join) that ``select_related``
+        pays on every call; Django still builds and converts the user as usual.
+        """
+        using = self._db or router.db_for_read(self.model)
+        user_model = self.model._meta.get_field("user").related_model
+        sql = _live_session_user_sql(connections[using].alias, api_settings.USER_ID_FIELD)
+        connection = connections[using]
+        user_field = user_model._meta.get_field(api_settings.USER_ID_FIELD)
+        params = [
+            self.model._meta.pk.get_db_prep_value(session_id, connection),
+            user_field.get_db_prep_value(user_id, connection),
+            self.model._meta.get_field("expires_at").get_db_prep_value(now, connection),
+        ]
+        return next(iter(user_model._base_manager.db_manager(using).raw(sql, params)), None)
+
+    def advance(
+        self,
+        session_id: uuid.UUID,
+        generation: int,
+        now: datetime,
+        *,
+        idle_until: datetime,
+        remember_me_until: datetime,
+        rotate: bool,
+    ) -> "RefreshToken | None":
+        """Use a session: if it lives, is at ``generation`` and its user is active, move
+        its idle expiry (to ``idle_until`` or ``remember_me_until``, never past the
+        absolute one) and, with ``rotate``, its generation. Returns it with
+        ``session.user`` carrying the user's password; None when nothing matched.
+
+        One statement in autocommit, ``UPDATE ... WHERE ... RETURNING``: the row's own
+        lock makes concurrent uses of one generation agree (the second finds the
+        generation moved and matches nothing), so no SELECT ... FOR UPDATE is needed on
+        this path. Whatever did not match is for the caller to sort out.
+        """
+        using = self._db or router.db_for_write(self.model)
+        connection = connections[using]
+        opts = self.model._meta
+
+        def prep(name: str, value) -> object:
+            return opts.get_field(name).get_db_prep_value(value, connection)
+
+        params = [prep("last_used_at", now)]
+        if rotate:
+            params.append(prep("rotated_at", now))
+        params += [
+            prep("expires_at", remember_me_until),
+            prep("expires_at", remember_me_until),
+            prep("expires_at", idle_until),
+            prep("expires_at", idle_until),
+            opts.pk.get_db_prep_value(session_id, connection),
+            prep("generation", generation),
+            prep("expires_at", now),
+        ]
+        sql, user_columns = _advance_sql(using, rotate)
+        session = next(iter(self.model._base_manager.db_manager(using).raw(sql, params)), None)
+        if session is not None:
+            user_model = opts.get_field("user").related_model
+            known = {user_model._meta.pk.attname: session.user_id}
+            known.update((name, getattr(session, alias)) for alias, name in user_columns)
+            if _has_field(user_model, "is_active"):
+                known["is_active"] = True  # the UPDATE matched only an active user
+            # from_db() takes the loaded fields in the model's field order.
+            names = [f.attname for f in user_model._meta.concrete_fields if f.attname in known]
+            session.user = user_model.from_db(using, names, [known[n] for n in names])
+        return session
 
     def keyset_batches(
         self, key: tuple[str, ...], batch_size: int
@@ -173,6 +249,87 @@ class RefreshTokenQuerySet(models.QuerySet):
                 return
             yield rest.filter(_key_up_to(key, bound[0]))
             lower = bound[0]
+
+
+@functools.cache
+def _live_session_user_sql(using: str, user_id_field: str) -> str:
+    """The SQL of ``user_of_live_session`` on one database: the user's columns and the
+    session's binding, for a live session of that user."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    opts = RefreshToken._meta
+    user_opts = opts.get_field("user").related_model._meta
+
+    def column(name: str) -> str:
+        return f"s.{quote(opts.get_field(name).column)}"
+
+    user_columns = ", ".join(f"u.{quote(f.column)}" for f in user_opts.concrete_fields)
+    user_id = f"u.{quote(user_opts.get_field(user_id_field).column)}"
+    return (
+        f"SELECT {user_columns}, {column('password_binding')} AS session_password_binding "
+        f"FROM {quote(opts.db_table)} s INNER JOIN {quote(user_opts.db_table)} u "
+        f"ON u.{quote(user_opts.pk.column)} = {column('user')} "
+        f"WHERE s.{quote(opts.pk.column)} = %s AND {user_id} = %s "
+        f"AND {column('revoked_at')} IS NULL AND {column('expires_at')} > %s"
+    )
+
+
+def _has_field(model, name: str) -> bool:
+    return any(f.name == name for f in model._meta.concrete_fields)
+
+
+@functools.cache
+def _advance_sql(using: str, rotate: bool) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The UPDATE of ``advance`` on one database, and the user columns it returns as
+    (alias, field attname) pairs."""
+    quote = connections[using].ops.quote_name
+    opts = RefreshToken._meta
+    user_opts = opts.get_field("user").related_model._meta
+    table = quote(opts.db_table)
+
+    def column(name: str) -> str:
+        return f"{table}.{quote(opts.get_field(name).column)}"
+
+    def of_user(name: str) -> str:
+        return (
+            f"(SELECT u.{quote(user_opts.get_field(name).column)} "
+            f"FROM {quote(user_opts.db_table)} u "
+            f"WHERE u.{quote(user_opts.pk.column)} = {column('user')})"
+        )
+
+    user_fields = ["password"]
+    if api_settings.USER_ID_FIELD != user_opts.pk.attname:
+        user_fields.append(api_settings.USER_ID_FIELD)
+    user_columns = tuple((f"user_{name}", name) for name in user_fields)
+    assignments = [f"{quote(opts.get_field('last_used_at').column)} = %s"]
+    if rotate:
+        generation = quote(opts.get_field("generation").column)
+        assignments += [
+            f"{generation} = {generation} + 1",
+            f"{quote(opts.get_field('rotated_at').column)} = %s",
+        ]
+    absolute = column("absolute_expires_at")
+    assignments.append(
+        f"{quote(opts.get_field('expires_at').column)} = CASE WHEN {column('remember_me')} "
+        f"THEN (CASE WHEN {absolute} < %s THEN {absolute} ELSE %s END) "
+        f"ELSE (CASE WHEN {absolute} < %s THEN {absolute} ELSE %s END) END"
+    )
+    active = ""
+    if _has_field(user_opts.model, "is_active"):
+        active = (
+            f" AND EXISTS (SELECT 1 FROM {quote(user_opts.db_table)} a "
+            f"WHERE a.{quote(user_opts.pk.column)} = {column('user')} "
+            f"AND a.{quote(user_opts.get_field('is_active').column)})"
+        )
+    returning = [f"{column(f.name)}" for f in opts.concrete_fields]
+    returning += [f"{of_user(name)} AS {alias}" for alias, name in user_columns]
+    sql = (
+        f"UPDATE {table} SET {', '.join(assignments)} "
+        f"WHERE {column('id')} = %s AND {column('generation')} = %s "
+        f"AND {column('revoked_at')} IS NULL AND {column('expires_at')} > %s{active} "
+        f"RETURNING {', '.join(returning)}"
+    )
+    return sql, user_columns
 
 
 class RefreshToken(models.Model):

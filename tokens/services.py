@@ -14,9 +14,11 @@ from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.core.exceptions import ValidationError
 from django.db import router, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from tokens import crypto, signals
@@ -184,10 +186,13 @@ def refresh(
     Presenting the current generation rotates it. Presenting its immediate
     predecessor within REFRESH_TOKEN_REUSE_INTERVAL of that rotation returns the
     same successor (concurrent tabs, a lost response). Anything older is a replay:
-    the whole session is revoked. The row is locked for the decision, so concurrent
-    refreshes of one token never fork the session. A session whose user's password
-    has changed since it was opened is revoked (reason ``password_change``), whatever
-    path changed it. ``ip_address`` (the caller's) only goes to the audit events.
+    the whole session is revoked. A session whose user's password has changed since
+    it was opened is revoked (reason ``password_change``), whatever path changed it.
+    ``ip_address`` (the caller's) only goes to the audit events.
+
+    The common case, the current generation of a live session, is one UPDATE (the
+    fast path); everything else is decided under a row lock, so concurrent refreshes
+    of one token never fork the session.
     """
     if not raw_token:
         raise RefreshTokenMissing()
@@ -195,7 +200,29 @@ def refresh(
     if claims is None:
         raise RefreshTokenInvalid()
     now = now or timezone.now()
+    session = RefreshToken.objects.advance(
+        claims.session_id,
+        claims.generation,
+        now,
+        idle_until=now + _idle_lifetime(False),
+        remember_me_until=now + _idle_lifetime(True),
+        rotate=settings.REFRESH_TOKEN_ROTATE,
+    )
+    if session is None:
+        return _refresh_under_lock(claims, ip_address, now)
+    if not session.is_bound_to_password():
+        _revoke(RefreshToken.objects.filter(pk=session.pk), RevokeReason.PASSWORD_CHANGE, now)
+        raise RefreshTokenInvalid()
+    if settings.REFRESH_TOKEN_ROTATE:
+        signals.session_rotated.send(sender=RefreshToken, session=session, ip_address=ip_address)
+    return _issue(session, now)
 
+
+def _refresh_under_lock(
+    claims: crypto.TokenClaims, ip_address: str | None, now: datetime
+) -> IssuedTokens:
+    """``refresh`` for whatever its fast path did not match: a retry inside the reuse
+    interval, a replay, a dead session, an inactive user."""
     with transaction.atomic():
         session = (
             RefreshToken.objects.select_for_update(of=("self",))
@@ -417,26 +444,22 @@ def password_changed(user, *, keep: uuid.UUID | None = None, now: datetime | Non
     return _revoke(stale, RevokeReason.PASSWORD_CHANGE, now)
 
 
-def authenticated_session(
-    session_id: str, user_id: str, *, now: datetime | None = None
-) -> RefreshToken | None:
-    """The live session an access token names, with its user, in one query.
+def authenticated_user(session_id, user_id, *, now: datetime | None = None):
+    """The user of the live session an access token names, in one query.
 
     None when the ids are malformed, the session is revoked or expired, belongs to
-    someone else, or was opened with a password the user no longer has.
+    someone else, or was opened with a password the user no longer has. (Whether the
+    user is active is the caller's to check, as simplejwt's ``get_user`` does.)
     """
+    user_field = get_user_model()._meta.get_field(api_settings.USER_ID_FIELD)
     try:
-        session_uuid, user_uuid = uuid.UUID(str(session_id)), uuid.UUID(str(user_id))
-    except ValueError:
+        session_id = RefreshToken._meta.pk.to_python(session_id)
+        user_id = user_field.to_python(user_id)
+    except ValidationError:
         return None
-    # Filtering by primary key alone and checking the rest here keeps the SQL (and
-    # the ORM's work to compile it) minimal on the hottest path of the service.
-    try:
-        session = RefreshToken.objects.select_related("user").get(pk=session_uuid)
-    except RefreshToken.DoesNotExist:
+    if session_id is None or user_id is None:
         return None
-    if session.user_id != user_uuid or not session.is_live(now):
+    user = RefreshToken.objects.user_of_live_session(session_id, user_id, now or timezone.now())
+    if user is None or not crypto.is_bound_to(user.session_password_binding, user.password):
         return None
-    if not session.is_bound_to_password():
-        return None
-    return session
+    return user

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from tokens import crypto
 from tokens.models import RefreshToken
 
 
@@ -20,8 +21,10 @@ def make_sessions(
 
     A negative ``expires_in`` makes expired sessions. Creation times step back one
     second per row so the admin's order is predictable (the first row is the newest).
+    Each is bound to the user's password, as a login binds it.
     """
     now = now or timezone.now()
+    fields.setdefault("password_binding", crypto.password_binding(user.password))
     rows = [
         RefreshToken(
             id=uuid.uuid4(),

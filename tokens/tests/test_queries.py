@@ -35,36 +35,46 @@ def test_authenticated_get_is_one_query(api, user, login, bearer):
     assert "JOIN" in statements[0].upper()  # session and user together
 
 
-def test_rotating_refresh_is_two_queries(api, user, login):
+def test_rotating_refresh_is_one_update(api, user, login):
     login()
     with data_queries() as statements:
         assert api.post("/api/auth/refresh").status_code == 200
-    assert len(statements) == 2, statements
-    select, update = statements
-    assert select.upper().startswith("SELECT")
-    if connection.vendor == "postgresql":
-        assert 'FOR UPDATE OF "tokens_refreshtoken"' in select
+    # The fast path: one UPDATE ... RETURNING in autocommit (no BEGIN/COMMIT either),
+    # the session's liveness, generation and user checked in its WHERE.
+    assert len(statements) == 1, statements
+    (update,) = statements
     assert update.upper().startswith("UPDATE")
+    assert "RETURNING" in update.upper()
 
 
-def test_refresh_inside_the_reuse_interval_is_one_query(api, user, login):
+def test_rotating_refresh_opens_no_transaction(api, user, login):
+    login()
+    with CaptureQueriesContext(connection) as captured:
+        assert api.post("/api/auth/refresh").status_code == 200
+    assert not [q for q in captured.captured_queries if CONTROL.match(q["sql"])]
+
+
+def test_refresh_inside_the_reuse_interval_is_two_queries(api, user, login):
     first = login().cookies["refresh_token"].value
     api.post("/api/auth/refresh")
     api.cookies["refresh_token"] = first
     with data_queries() as statements:
         assert api.post("/api/auth/refresh").status_code == 200
-    assert len(statements) == 1, statements
+    # the fast path's UPDATE, which matches nothing; the locked read that decides
+    assert len(statements) == 2, statements
+    if connection.vendor == "postgresql":
+        assert 'FOR UPDATE OF "tokens_refreshtoken"' in statements[1]
 
 
-def test_replay_revocation_is_one_update(api, user, login):
+def test_replay_revocation_is_one_update_after_the_locked_read(api, user, login):
     first = login().cookies["refresh_token"].value
     api.post("/api/auth/refresh")
     api.post("/api/auth/refresh")
     api.cookies["refresh_token"] = first
     with data_queries() as statements:
         assert api.post("/api/auth/refresh").status_code == 401
-    assert len(statements) == 2, statements
-    assert statements[1].upper().startswith("UPDATE")
+    assert len(statements) == 3, statements
+    assert statements[2].upper().startswith("UPDATE")
 
 
 def test_login_queries(api, user):
