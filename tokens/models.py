@@ -14,6 +14,7 @@ from rest_framework_simplejwt.settings import api_settings
 
 from tokens import crypto
 from tokens.client import USER_AGENT_MAX_LENGTH
+from tokens.devices import DEVICE_MAX_LENGTH
 
 
 class RevokeReason(models.TextChoices):
@@ -353,6 +354,7 @@ class RefreshToken(models.Model):
     revoke_reason = models.CharField(max_length=32, choices=RevokeReason.choices, blank=True)
     remember_me = models.BooleanField(default=False)
     user_agent = models.CharField(max_length=USER_AGENT_MAX_LENGTH, blank=True)
+    device = models.CharField(max_length=DEVICE_MAX_LENGTH, blank=True)  # "Chrome on Linux"
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     # A MAC of the user's password hash at login (tokens.crypto): the session ends when
     # the password changes by any path, as Django's sessions do with

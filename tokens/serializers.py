@@ -54,6 +54,7 @@ class SessionSerializer(serializers.ModelSerializer):
             "last_used_at",
             "expires_at",
             "user_agent",
+            "device",
             "ip_address",
             "current",
         ]

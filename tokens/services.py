@@ -21,7 +21,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
-from tokens import crypto, signals
+from tokens import crypto, devices, signals
 from tokens.errors import (
     BadCredentials,
     NotLoggedIn,
@@ -144,6 +144,7 @@ def start_session(
         absolute_expires_at=absolute,
         remember_me=remember_me,
         user_agent=user_agent,
+        device=devices.describe(user_agent),
         ip_address=ip_address,
         password_binding=crypto.password_binding(user.password),
     )

@@ -24,6 +24,7 @@ def test_sessions_lists_live_sessions_newest_first_with_current(api, user, login
         "last_used_at",
         "expires_at",
         "user_agent",
+        "device",
         "ip_address",
         "current",
     }
@@ -107,3 +108,21 @@ def test_access_token_dies_when_the_user_is_deactivated(api, user, login, bearer
     user.is_active = False
     user.save()
     assert api.get("/api/users/me", **bearer(response)).status_code == 401
+
+
+CHROME_ON_LINUX = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/156.0.0.0 Safari/537.36"
+)
+
+
+def test_sessions_name_their_device_parsed_once_at_login(api, user, login, bearer, monkeypatch):
+    from tokens import devices
+
+    api.credentials(HTTP_USER_AGENT=CHROME_ON_LINUX)
+    headers = bearer(login())
+    # Listing parses nothing: the device was stored with the session.
+    monkeypatch.setattr(devices, "parse", None)
+    [session] = api.get("/api/auth/sessions", **headers).json()
+    assert session["device"] == "Chrome on Linux"
+    assert session["user_agent"] == CHROME_ON_LINUX
