@@ -70,6 +70,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
+    @classmethod
+    def normalize_username(cls, username):
+        """Django's normalization (NFKC), then the one stored spelling of an email."""
+        return normalize_email(super().normalize_username(username))
+
     def clean(self) -> None:
         super().clean()
         self.email = normalize_email(self.email)

@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from accounts.models import normalize_email
+from tokens import messages as texts
 from tokens import services
 from tokens.models import RefreshToken, RevokeReason
 from tokens.paginator import CappedCountPaginator
@@ -90,8 +90,8 @@ class SessionAdmin(admin.ModelAdmin):
     ]
     list_filter = [StatusFilter]
     # Exact matches only, see get_search_results.
-    search_fields = ["=user__email"]
-    search_help_text = "An exact email address, or a session id."
+    search_fields = ["pk"]  # shows the search box; get_search_results does the search
+    search_help_text = "A user's exact login name (email address), or a session id."
     ordering = ["-created_at"]
     sortable_by = ["created_at", "expires_at"]  # the indexed columns
     list_select_related = ["user"]
@@ -113,12 +113,12 @@ class SessionAdmin(admin.ModelAdmin):
         return obj is None and super().has_change_permission(request)
 
     def get_search_results(self, request, queryset, search_term):
-        """A session id (any UUID spelling) matches by primary key, else an exact email.
+        """A session id (any UUID spelling) matches by primary key, else a user's exact
+        login name, normalized as the user model normalizes it.
 
-        Both are one index lookup. Django's default, ``icontains``, is a ``LIKE '%..%'``
-        scan of the whole table per search; ``=user__email`` is ``iexact``, which no
-        index serves either, while emails are stored normalized (lower case), so an
-        equality on the normalized term uses the users' unique index.
+        Each is one index lookup. Django's default, ``icontains``, is a ``LIKE '%..%'``
+        scan of the whole table per search; an equality on the normalized name (the
+        project's users store emails lower-cased) uses the users' unique index.
         """
         term = search_term.strip()
         if not term:
@@ -126,11 +126,13 @@ class SessionAdmin(admin.ModelAdmin):
         try:
             return queryset.filter(pk=uuid.UUID(term)), False
         except ValueError:
-            return queryset.filter(user__email=normalize_email(term)), False
+            user_model = get_user_model()
+            name = user_model.normalize_username(term)
+            return queryset.filter(**{f"user__{user_model.USERNAME_FIELD}": name}), False
 
     @admin.display(description="user")
     def user_email(self, session: RefreshToken) -> str:
-        return session.user.email
+        return session.user.get_username()
 
     @admin.display(description="user agent")
     def short_user_agent(self, session: RefreshToken) -> str:
@@ -143,13 +145,13 @@ class SessionAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke selected sessions", permissions=["change"])
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = services.revoke_sessions(queryset, reason=RevokeReason.ADMIN)
-        self.message_user(request, f"Revoked {count} sessions.", messages.SUCCESS)
+        self.message_user(request, texts.revoked(count), messages.SUCCESS)
 
     @admin.action(description="Revoke all sessions of these users", permissions=["change"])
     def revoke_users_sessions(self, request: HttpRequest, queryset: QuerySet) -> None:
         users = get_user_model().objects.filter(pk__in=queryset.values("user"))
         count = services.revoke_users(users, reason=RevokeReason.ADMIN)
-        self.message_user(request, f"Revoked {count} sessions.", messages.SUCCESS)
+        self.message_user(request, texts.revoked(count), messages.SUCCESS)
 
 
 class SessionInline(admin.TabularInline):

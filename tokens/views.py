@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tokens import client, cookies, schema, services
+from tokens import messages as texts
 from tokens.authentication import OptionalSessionJWTAuthentication
 from tokens.models import RevokeReason
 from tokens.origin import CookieRequestOrigin, RequestOrigin
@@ -96,9 +97,7 @@ class LogoutAllView(APIView):
         revoked = services.revoke_all(request.user, reason=RevokeReason.LOGOUT_ALL)
         response = Response(
             {
-                "message": (
-                    f"Successfully logged out from all devices. Revoked {revoked} sessions."
-                ),
+                "message": f"Successfully logged out from all devices. {texts.revoked(revoked)}",
                 "revoked": revoked,
             }
         )

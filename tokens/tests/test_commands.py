@@ -161,7 +161,7 @@ class TestRevokeSessions:
                 ["manage.py", "revoke_sessions", "--user", "nobody@example.com"]
             )
         assert exit_info.value.code != 0
-        assert "No user with the email address" in capsys.readouterr().err
+        assert "No user with the login name" in capsys.readouterr().err
 
     def test_needs_user_or_all(self):
         with pytest.raises(CommandError):

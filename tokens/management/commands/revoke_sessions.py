@@ -1,9 +1,9 @@
-"""``manage.py revoke_sessions --user EMAIL | --all``: incident response, a door to the service."""
+"""``manage.py revoke_sessions --user USERNAME | --all``: incident response, a thin door."""
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.models import normalize_email
+from tokens import messages as texts
 from tokens import services
 from tokens.models import RevokeReason
 
@@ -16,7 +16,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         which = parser.add_mutually_exclusive_group(required=True)
-        which.add_argument("--user", metavar="EMAIL", help="Every live session of this user.")
+        which.add_argument(
+            "--user",
+            metavar="USERNAME",
+            help="Every live session of this user (their login name: the email address here).",
+        )
         which.add_argument(
             "--all", dest="everyone", action="store_true", help="Every live session of everyone."
         )
@@ -24,10 +28,13 @@ class Command(BaseCommand):
     def handle(self, *args, user: str | None, everyone: bool, **options) -> None:
         if everyone:
             count = services.revoke_every_session(reason=RevokeReason.ADMIN)
-            self.stdout.write(f"Revoked {count} sessions of all users.")
+            self.stdout.write(texts.revoked(count, "all users"))
             return
-        account = get_user_model().objects.filter(email=normalize_email(user)).first()
-        if account is None:
-            raise CommandError(f"No user with the email address {user!r}.")
+        user_model = get_user_model()
+        try:
+            # The user model's own lookup, normalization included (as at login).
+            account = user_model._default_manager.get_by_natural_key(user)
+        except user_model.DoesNotExist:
+            raise CommandError(f"No user with the login name {user!r}.") from None
         count = services.revoke_all(account, reason=RevokeReason.ADMIN)
-        self.stdout.write(f"Revoked {count} sessions of {account.email}.")
+        self.stdout.write(texts.revoked(count, account.get_username()))

@@ -1,0 +1,16 @@
+"""Sentences people read (the API's messages, the admin, the commands), in one place."""
+
+from django.utils.translation import ngettext
+
+
+def revoked(count: int, whose: str | None = None) -> str:
+    """ "Revoked 1 session." / "Revoked 3 sessions of alice@example.com." """
+    if whose is None:
+        text = ngettext("Revoked %(count)d session.", "Revoked %(count)d sessions.", count)
+    else:
+        text = ngettext(
+            "Revoked %(count)d session of %(whose)s.",
+            "Revoked %(count)d sessions of %(whose)s.",
+            count,
+        )
+    return text % {"count": count, "whose": whose}
