@@ -4,12 +4,11 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import services
+from accounts import schema, services
 from accounts.serializers import ChangePasswordSerializer, RegisterSerializer, UserSerializer
-from tokens import schema
+from tokens.authentication import session_id_of
 from tokens.origin import RequestOrigin
 from tokens.ratelimit import PasswordCheckRate, SensitiveRate
-from tokens.views import session_id_of
 
 
 @schema.register

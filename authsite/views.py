@@ -5,8 +5,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from authsite import schema
 from authsite.errors import DATABASE_UNAVAILABLE
-from tokens import schema
 from tokens.errors import SERVICE_UNAVAILABLE
 
 

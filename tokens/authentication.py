@@ -9,6 +9,11 @@ from tokens import services
 from tokens.errors import ACCESS_TOKEN_INVALID
 
 
+def session_id_of(request) -> str | None:
+    """The session the caller's access token was issued for (None without one)."""
+    return request.auth.get(services.SESSION_ID_CLAIM) if request.auth is not None else None
+
+
 class SessionJWTAuthentication(JWTAuthentication):
     """simplejwt's authentication, but the user is loaded through the token's session.
 

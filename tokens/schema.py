@@ -1,6 +1,8 @@
-"""The OpenAPI description of the API (drf-spectacular), kept out of the views.
+"""The OpenAPI description of the tokens endpoints (drf-spectacular), kept out of the views.
 
-Each view carries one decorator from here (``@schema.login``). Every documented error
+Each view carries one decorator from here (``@schema.login``); the project's other apps
+describe their own endpoints with the building blocks below (``error``, ``bad_request``,
+``RATE_LIMITED``...). Every documented error
 is ``{"detail": "<CODE>"}`` with the codes of tokens/errors.py listed as an enum, so a
 client generator, the docs page and schemathesis all see exactly what can come back.
 """
@@ -8,14 +10,8 @@ client generator, the docs page and schemathesis all see exactly what can come b
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 
-from accounts.serializers import (
-    ChangePasswordSerializer,
-    RegisterSerializer,
-    UserSerializer,
-)
 from tokens import errors
 from tokens.serializers import (
     LoginFormSerializer,
@@ -54,7 +50,8 @@ def _refresh_cookie_scheme() -> dict:
     }
 
 
-def _error(*codes: str) -> dict:
+def error_body(*codes: str) -> dict:
+    """The JSON schema of ``{"detail": <one of codes>}``."""
     return {
         "type": "object",
         "properties": {"detail": {"type": "string", "enum": list(codes)}},
@@ -72,19 +69,19 @@ _FIELD_ERRORS = {
 
 def error(description: str, *codes: str) -> OpenApiResponse:
     """A documented error response whose body is ``{"detail": <one of codes>}``."""
-    return OpenApiResponse(response=_error(*codes), description=description)
+    return OpenApiResponse(response=error_body(*codes), description=description)
 
 
 def bad_request(*codes: str) -> OpenApiResponse:
     """400: one of ``codes``, a body that is not JSON, or field errors."""
     return OpenApiResponse(
-        response={"oneOf": [_error(*codes, errors.MALFORMED_BODY), _FIELD_ERRORS]},
+        response={"oneOf": [error_body(*codes, errors.MALFORMED_BODY), _FIELD_ERRORS]},
         description="Refused: " + ", ".join(codes) + "; malformed body; or field errors.",
     )
 
 
 RATE_LIMITED = OpenApiResponse(
-    response=_error(errors.RATE_LIMITED),
+    response=error_body(errors.RATE_LIMITED),
     description="Over the rate limit; the Retry-After header says in how many seconds to retry.",
 )
 UNSUPPORTED_MEDIA_TYPE = error("The body is neither JSON nor a form.", errors.BY_STATUS[415])
@@ -102,18 +99,6 @@ ORIGIN_NOT_ALLOWED = error(
 TOKENS = OpenApiResponse(
     TokenSerializer,
     description="A new access token. Sets the refresh cookie; Cache-Control: no-store.",
-)
-
-register = extend_schema(
-    summary="Create an account",
-    request=RegisterSerializer,
-    responses={
-        201: UserSerializer,
-        400: bad_request(errors.REGISTER_USER_ALREADY_EXISTS),
-        403: ORIGIN_NOT_ALLOWED,
-        415: UNSUPPORTED_MEDIA_TYPE,
-        429: RATE_LIMITED,
-    },
 )
 
 login = extend_schema(
@@ -198,34 +183,6 @@ revoke_session = extend_schema(
     },
 )
 
-change_password = extend_schema(
-    summary="Change the password; revokes every other session",
-    request=ChangePasswordSerializer,
-    responses={
-        200: inline_serializer(
-            "PasswordChanged",
-            {"message": serializers.CharField(), "revoked": serializers.IntegerField()},
-        ),
-        400: bad_request(errors.CHANGE_PASSWORD_INVALID_CURRENT),
-        401: NOT_AUTHENTICATED,
-        415: UNSUPPORTED_MEDIA_TYPE,
-        429: RATE_LIMITED,
-    },
-)
-
-me = extend_schema(
-    summary="The caller",
-    responses={200: UserSerializer, 401: NOT_AUTHENTICATED},
-)
-
-health = extend_schema(
-    summary="Liveness with a database round trip",
-    auth=[],
-    responses={
-        200: inline_serializer("Health", {"status": serializers.CharField()}),
-    },
-)
-
 
 def add_common_responses(result: dict, generator, request, public) -> dict:
     """drf-spectacular postprocessing hook: the refresh-cookie security scheme, and
@@ -236,7 +193,7 @@ def add_common_responses(result: dict, generator, request, public) -> dict:
     """
     unavailable = {
         "description": "The database or the rate-limit cache cannot be reached; retry later.",
-        "content": {"application/json": {"schema": _error(errors.SERVICE_UNAVAILABLE)}},
+        "content": {"application/json": {"schema": error_body(errors.SERVICE_UNAVAILABLE)}},
     }
     retry_after = {
         "Retry-After": {
@@ -246,31 +203,10 @@ def add_common_responses(result: dict, generator, request, public) -> dict:
     }
     schemes = result.setdefault("components", {}).setdefault("securitySchemes", {})
     schemes[REFRESH_COOKIE] = _refresh_cookie_scheme()
-    for path, operations in result.get("paths", {}).items():
+    for operations in result.get("paths", {}).values():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
-            if path == "/api/health":
-                # Health's 503 also says "status": "unavailable".
-                unavailable_health = {
-                    "description": unavailable["description"],
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                **_error(errors.SERVICE_UNAVAILABLE),
-                                "properties": {
-                                    "status": {"type": "string"},
-                                    "detail": {
-                                        "type": "string",
-                                        "enum": [errors.SERVICE_UNAVAILABLE],
-                                    },
-                                },
-                            }
-                        }
-                    },
-                }
-                responses.setdefault("503", unavailable_health)
-            else:
-                responses.setdefault("503", unavailable)
+            responses.setdefault("503", unavailable)
             if "429" in responses:
                 responses["429"]["headers"] = retry_after
     return result

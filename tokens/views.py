@@ -8,17 +8,12 @@ from rest_framework.views import APIView
 
 from tokens import client, cookies, schema, services
 from tokens import messages as texts
-from tokens.authentication import OptionalSessionJWTAuthentication
+from tokens.authentication import OptionalSessionJWTAuthentication, session_id_of
 from tokens.models import RevokeReason
 from tokens.origin import CookieRequestOrigin, RequestOrigin
 from tokens.ratelimit import DefaultRate, LoginRate, SensitiveRate
 from tokens.serializers import LoginSerializer, SessionSerializer
-from tokens.services import SESSION_ID_CLAIM, IssuedTokens
-
-
-def session_id_of(request) -> str | None:
-    """The session the caller's access token was issued for."""
-    return request.auth.get(SESSION_ID_CLAIM) if request.auth is not None else None
+from tokens.services import IssuedTokens
 
 
 def token_response(issued: IssuedTokens) -> Response:
