@@ -9,8 +9,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import User
+from tokens import maintenance
 from tokens import messages as texts
-from tokens import services
 from tokens.admin import SessionInline
 from tokens.models import RefreshToken, RevokeReason
 
@@ -83,5 +83,5 @@ class UserAdmin(BaseUserAdmin):
 
     @admin.action(description="Log out of all devices", permissions=["change"])
     def log_out_everywhere(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = services.revoke_users(queryset, reason=RevokeReason.ADMIN)
+        count = maintenance.revoke_users(queryset, reason=RevokeReason.ADMIN)
         self.message_user(request, texts.revoked(count), messages.SUCCESS)

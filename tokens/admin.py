@@ -15,8 +15,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import Truncator
 
+from tokens import maintenance
 from tokens import messages as texts
-from tokens import services
 from tokens.models import RefreshToken, RevokeReason
 from tokens.paginator import CappedCountPaginator
 
@@ -144,13 +144,13 @@ class SessionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected sessions", permissions=["change"])
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = services.revoke_sessions(queryset, reason=RevokeReason.ADMIN)
+        count = maintenance.revoke_sessions(queryset, reason=RevokeReason.ADMIN)
         self.message_user(request, texts.revoked(count), messages.SUCCESS)
 
     @admin.action(description="Revoke all sessions of these users", permissions=["change"])
     def revoke_users_sessions(self, request: HttpRequest, queryset: QuerySet) -> None:
         users = get_user_model().objects.filter(pk__in=queryset.values("user"))
-        count = services.revoke_users(users, reason=RevokeReason.ADMIN)
+        count = maintenance.revoke_users(users, reason=RevokeReason.ADMIN)
         self.message_user(request, texts.revoked(count), messages.SUCCESS)
 
 

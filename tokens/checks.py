@@ -9,6 +9,8 @@ authsite/settings.py, because no deployment can use them.
 from django.conf import settings
 from django.core import checks
 
+from tokens.settings import tokens_settings
+
 SHARED_CACHE_BACKENDS = {
     "django.core.cache.backends.redis.RedisCache",
     "django_redis.cache.RedisCache",
@@ -24,7 +26,7 @@ def _rate_limit_cache_backend() -> str:
 @checks.register(checks.Tags.security, deploy=True)
 def check_refresh_cookie_secure(app_configs, **kwargs) -> list[checks.CheckMessage]:
     """E001: with DEBUG off the refresh cookie must be Secure (HTTPS only)."""
-    if settings.DEBUG or settings.REFRESH_TOKEN_COOKIE_SECURE:
+    if settings.DEBUG or tokens_settings.REFRESH_TOKEN_COOKIE_SECURE:
         return []
     return [
         checks.Error(

@@ -8,8 +8,9 @@ our outermost proxy saw: the client. Anything left of it may be forged.
 
 import ipaddress
 
-from django.conf import settings
 from django.http import HttpRequest
+
+from tokens.settings import tokens_settings
 
 USER_AGENT_MAX_LENGTH = 512
 
@@ -29,7 +30,7 @@ def _valid_ip(value: str) -> str | None:
 def client_ip(request: HttpRequest) -> str | None:
     """The caller's IP address as far as we can trust it, or None when unknown."""
     remote = _valid_ip(request.META.get("REMOTE_ADDR", ""))
-    proxies = settings.TRUSTED_PROXY_COUNT
+    proxies = tokens_settings.TRUSTED_PROXY_COUNT
     if proxies <= 0:
         return remote
     # REMOTE_ADDR is the nearest proxy; X-Forwarded-For lists the hops before it.

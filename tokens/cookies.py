@@ -5,22 +5,23 @@ deleting Set-Cookie to the cookie it holds (dj-rest-auth PR #208 is what happens
 they drift apart).
 """
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.http.cookie import parse_cookie
+
+from tokens.settings import tokens_settings
 
 COOKIE_PATH = "/api/auth"
 
 
 def _set(response: HttpResponse, value: str, max_age: int) -> None:
     response.set_cookie(
-        settings.REFRESH_TOKEN_COOKIE_NAME,
+        tokens_settings.REFRESH_TOKEN_COOKIE_NAME,
         value,
         max_age=max_age,
         path=COOKIE_PATH,
-        secure=settings.REFRESH_TOKEN_COOKIE_SECURE,
+        secure=tokens_settings.REFRESH_TOKEN_COOKIE_SECURE,
         httponly=True,
-        samesite=settings.REFRESH_TOKEN_COOKIE_SAMESITE,
+        samesite=tokens_settings.REFRESH_TOKEN_COOKIE_SAMESITE,
     )
 
 
@@ -40,7 +41,7 @@ def read_refresh_cookie(request: HttpRequest) -> str | None:
     ``request.COOKIES`` keeps the last one, so it would win. Each pair is read exactly as
     Django reads it (split on ";", then ``parse_cookie``), only the first one counts.
     """
-    name = settings.REFRESH_TOKEN_COOKIE_NAME
+    name = tokens_settings.REFRESH_TOKEN_COOKIE_NAME
     for pair in request.META.get("HTTP_COOKIE", "").split(";"):
         cookie = parse_cookie(pair)
         if name in cookie:

@@ -4,7 +4,7 @@ DRF's CharField turns the JSON number 42 into "42" and its BooleanField reads "y
 "on" or 1 as true: the OpenAPI schema says string and boolean, so a client that sends
 anything else gets a 400 field error rather than a guess. A form body
 (``application/x-www-form-urlencoded``) carries only strings, so there a boolean keeps
-DRF's spellings ("true", "1", "on"...). A leaf: ``accounts`` uses these too.
+DRF's spellings ("true", "1", "on"...). A leaf: the project's other apps use these too.
 """
 
 from django.utils.translation import gettext_lazy as _

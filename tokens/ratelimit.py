@@ -11,7 +11,6 @@ host shares them; otherwise one process's memory (see tokens/checks.py).
 import ipaddress
 import logging
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
@@ -22,6 +21,7 @@ from rest_framework.throttling import BaseThrottle
 
 from tokens import client
 from tokens.errors import RateLimitUnavailable
+from tokens.settings import tokens_settings
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ PASSWORD_CHECK_KEYS = (*IP_KEYS, ("user", user_key))
 def count(request: HttpRequest, *, group: str, rate_setting: str, keys) -> int:
     """Count the request under each key; the seconds until it may be retried, 0 when it
     is within every limit. Raises RateLimitUnavailable when the cache cannot count."""
-    rate = getattr(settings, rate_setting)
+    rate = getattr(tokens_settings, rate_setting)
     retry_after = 0
     # In order: the IP first, so a body that cannot be parsed (read for the login
     # name) has still been counted.
@@ -144,7 +144,7 @@ class SensitiveRate(_RateLimit):
 class LoginRate(SensitiveRate):
     """RATE_LIMIT_LOGIN per client IP and, separately, per submitted email.
 
-    The IP limit stops one host guessing many accounts; the email limit stops many
+    The IP limit stops one host guessing many users' passwords; the email limit stops many
     hosts (a botnet, rotating proxies) guessing one account.
     """
 

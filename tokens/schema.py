@@ -7,7 +7,6 @@ is ``{"detail": "<CODE>"}`` with the codes of tokens/errors.py listed as an enum
 client generator, the docs page and schemathesis all see exactly what can come back.
 """
 
-from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -21,6 +20,7 @@ from tokens.serializers import (
     SessionSerializer,
     TokenSerializer,
 )
+from tokens.settings import tokens_settings
 
 BEARER = "bearerAuth"
 REFRESH_COOKIE = "refreshCookie"
@@ -45,7 +45,7 @@ def _refresh_cookie_scheme() -> dict:
     return {
         "type": "apiKey",
         "in": "cookie",
-        "name": settings.REFRESH_TOKEN_COOKIE_NAME,
+        "name": tokens_settings.REFRESH_TOKEN_COOKIE_NAME,
         "description": "The opaque refresh token: HttpOnly, Path=/api/auth.",
     }
 

@@ -1,22 +1,21 @@
-"""The session service: issue, rotate, verify and revoke. No HTTP in here.
+"""The session service, the request path: log in, refresh, authenticate, log out and
+revoke one user's sessions. No HTTP in here.
 
-Views, admin actions and management commands all come through these functions, so a
-session is revoked the same way (one set-based UPDATE) whoever asks.
+Views and the bulk work of ``tokens.maintenance`` (the admin's and the commands') all
+revoke through ``revoke_matching``, so a session is revoked the same way (one
+set-based UPDATE, one audit signal) whoever asks.
 """
 
 import math
 import uuid
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.core.exceptions import ValidationError
-from django.db import router, transaction
-from django.db.models import QuerySet
+from django.db import transaction
 from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
@@ -30,13 +29,9 @@ from tokens.errors import (
     UserInactive,
 )
 from tokens.models import RefreshToken, RefreshTokenQuerySet, RevokedSession, RevokeReason
+from tokens.settings import tokens_settings
 
 SESSION_ID_CLAIM = "sid"
-
-# Rows per batch of the purge and of a revoke-everything, each batch one transaction:
-# larger batches cost fewer commits, smaller ones hold SQLite's one write lock for less
-# time. The README's "Purging expired sessions" has the measurements behind 20,000.
-DEFAULT_BATCH_SIZE = 20_000
 
 
 @dataclass(frozen=True)
@@ -56,8 +51,8 @@ class IssuedTokens:
 
 def _idle_lifetime(remember_me: bool) -> timedelta:
     if remember_me:
-        return settings.REFRESH_TOKEN_REMEMBER_ME_LIFETIME
-    return settings.REFRESH_TOKEN_LIFETIME
+        return tokens_settings.REFRESH_TOKEN_REMEMBER_ME_LIFETIME
+    return tokens_settings.REFRESH_TOKEN_LIFETIME
 
 
 def _issue(session: RefreshToken, now: datetime) -> IssuedTokens:
@@ -66,16 +61,20 @@ def _issue(session: RefreshToken, now: datetime) -> IssuedTokens:
     return IssuedTokens(
         session=session,
         access_token=str(access),
-        expires_in=int(settings.ACCESS_TOKEN_LIFETIME.total_seconds()),
+        expires_in=int(api_settings.ACCESS_TOKEN_LIFETIME.total_seconds()),
         refresh_token=crypto.encode(session.id, session.generation),
         # Rounded up: a live session never gets a cookie that deletes itself (Max-Age=0).
         refresh_max_age=max(1, math.ceil((session.expires_at - now).total_seconds())),
     )
 
 
-def _revoke(sessions: RefreshTokenQuerySet, reason: str, now: datetime) -> int:
+def revoke_matching(sessions: RefreshTokenQuerySet, reason: str, now: datetime) -> int:
     """Revoke the sessions in one UPDATE and tell the audit trail; returns how many."""
     return len(_revoke_naming(sessions, reason, now))
+
+
+def _revoke_one(session: RefreshToken, reason: str, now: datetime) -> int:
+    return revoke_matching(RefreshToken.objects.filter(pk=session.pk), reason, now)
 
 
 def _revoke_naming(
@@ -135,7 +134,7 @@ def start_session(
     are revoked (reason ``evicted``) in the same transaction: a login is never refused.
     """
     now = now or timezone.now()
-    absolute = now + settings.REFRESH_TOKEN_ABSOLUTE_LIFETIME
+    absolute = now + tokens_settings.REFRESH_TOKEN_ABSOLUTE_LIFETIME
     session = RefreshToken(
         user=user,
         created_at=now,
@@ -166,7 +165,7 @@ def _evict_beyond_cap(session: RefreshToken, others: int, now: datetime) -> int:
     may briefly leave limit+1 live sessions (no user-row lock: the cap is a resource
     bound, not a security boundary); the next login trims it again.
     """
-    limit = settings.SESSIONS_PER_USER_LIMIT
+    limit = tokens_settings.SESSIONS_PER_USER_LIMIT
     if limit <= 0 or others < limit:
         return 0
     beyond = (
@@ -176,7 +175,7 @@ def _evict_beyond_cap(session: RefreshToken, others: int, now: datetime) -> int:
         .order_by("-last_used_at", "-created_at")
         .values("pk")[limit - 1 :]
     )
-    return _revoke(RefreshToken.objects.filter(pk__in=beyond), RevokeReason.EVICTED, now)
+    return revoke_matching(RefreshToken.objects.filter(pk__in=beyond), RevokeReason.EVICTED, now)
 
 
 def refresh(
@@ -207,14 +206,16 @@ def refresh(
         now,
         idle_until=now + _idle_lifetime(False),
         remember_me_until=now + _idle_lifetime(True),
-        rotate=settings.REFRESH_TOKEN_ROTATE,
+        rotate=tokens_settings.REFRESH_TOKEN_ROTATE,
     )
     if session is None:
         return _refresh_under_lock(claims, ip_address, now)
     if not session.is_bound_to_password():
-        _revoke(RefreshToken.objects.filter(pk=session.pk), RevokeReason.PASSWORD_CHANGE, now)
+        revoke_matching(
+            RefreshToken.objects.filter(pk=session.pk), RevokeReason.PASSWORD_CHANGE, now
+        )
         raise RefreshTokenInvalid()
-    if settings.REFRESH_TOKEN_ROTATE:
+    if tokens_settings.REFRESH_TOKEN_ROTATE:
         signals.session_rotated.send(sender=RefreshToken, session=session, ip_address=ip_address)
     return _issue(session, now)
 
@@ -236,7 +237,9 @@ def _refresh_under_lock(
         if not session.is_bound_to_password():
             # Changed around Model.save() (QuerySet.update, raw SQL), so no receiver
             # recorded it: record it now, on the first use.
-            _revoke(RefreshToken.objects.filter(pk=session.pk), RevokeReason.PASSWORD_CHANGE, now)
+            revoke_matching(
+                RefreshToken.objects.filter(pk=session.pk), RevokeReason.PASSWORD_CHANGE, now
+            )
             issued = None
         elif not session.user.is_active:
             raise UserInactive()
@@ -252,12 +255,12 @@ def _refresh_under_lock(
                 presented_generation=claims.generation,
                 current_generation=session.generation,
             )
-            _revoke(RefreshToken.objects.filter(pk=session.pk), RevokeReason.REPLAY, now)
+            _revoke_one(session, RevokeReason.REPLAY, now)
             issued = None
 
     if issued is None:  # raised outside the block: the revocation must commit
         raise RefreshTokenInvalid()
-    if settings.REFRESH_TOKEN_ROTATE:
+    if tokens_settings.REFRESH_TOKEN_ROTATE:
         signals.session_rotated.send(sender=RefreshToken, session=session, ip_address=ip_address)
     return issued
 
@@ -266,7 +269,7 @@ def _within_reuse_interval(session: RefreshToken, generation: int, now: datetime
     return (
         generation == session.generation - 1
         and session.rotated_at is not None
-        and now - session.rotated_at <= settings.REFRESH_TOKEN_REUSE_INTERVAL
+        and now - session.rotated_at <= tokens_settings.REFRESH_TOKEN_REUSE_INTERVAL
     )
 
 
@@ -275,7 +278,7 @@ def _extend(session: RefreshToken, now: datetime) -> IssuedTokens:
     session.last_used_at = now
     session.expires_at = min(now + _idle_lifetime(session.remember_me), session.absolute_expires_at)
     fields = ["last_used_at", "expires_at"]
-    if settings.REFRESH_TOKEN_ROTATE:
+    if tokens_settings.REFRESH_TOKEN_ROTATE:
         session.generation += 1
         session.rotated_at = now
         fields += ["generation", "rotated_at"]
@@ -323,7 +326,7 @@ def revoke_session(
     """Revoke one live session of this user; False when there is no such session."""
     now = now or timezone.now()
     sessions = RefreshToken.objects.live(now).filter(pk=session_id, user=user)
-    return _revoke(sessions, reason, now) == 1
+    return revoke_matching(sessions, reason, now) == 1
 
 
 def revoke_all(
@@ -334,87 +337,7 @@ def revoke_all(
     sessions = RefreshToken.objects.live(now).filter(user=user)
     if keep is not None:
         sessions = sessions.exclude(pk=keep)
-    return _revoke(sessions, reason, now)
-
-
-def revoke_sessions(
-    sessions: QuerySet | Iterable[uuid.UUID], *, reason: str, now: datetime | None = None
-) -> int:
-    """Revoke the live ones among these sessions (a queryset or ids); returns how many."""
-    now = now or timezone.now()
-    if isinstance(sessions, QuerySet):
-        sessions = sessions.values("pk")
-    else:
-        sessions = list(sessions)
-    return _revoke(RefreshToken.objects.live(now).filter(pk__in=sessions), reason, now)
-
-
-def revoke_users(users: QuerySet | Iterable, *, reason: str, now: datetime | None = None) -> int:
-    """Revoke every live session of these users (a queryset, users or ids) in one UPDATE.
-
-    ``revoke_all`` for many users at once: an admin action on a page of users costs one
-    statement, not one per user.
-    """
-    now = now or timezone.now()
-    if isinstance(users, QuerySet):
-        users = users.values("pk")
-    else:
-        users = [getattr(user, "pk", user) for user in users]
-    return _revoke(RefreshToken.objects.live(now).filter(user__in=users), reason, now)
-
-
-def revoke_every_session(
-    *, reason: str, batch_size: int = DEFAULT_BATCH_SIZE, now: datetime | None = None
-) -> int:
-    """Revoke every live session of every user (incident response); returns how many.
-
-    In primary-key batches, each one UPDATE in its own transaction: a million sessions
-    never sit in one long transaction or in memory at once.
-    """
-    now = now or timezone.now()
-    live = RefreshToken.objects.live(now)
-    batches = live.keyset_batches(("pk",), batch_size)
-    return sum(_revoke(batch, reason, now) for batch in batches)
-
-
-def purge_expired(
-    *,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    dry_run: bool = False,
-    now: datetime | None = None,
-    on_batch: Callable[[int], None] | None = None,
-) -> int:
-    """Delete the sessions past their idle or absolute expiry; returns how many.
-
-    ``expires_at`` is the idle expiry capped at the absolute one, so ``expires_at <= now``
-    is the whole condition (and is indexed). Batches are ranges of the unique key
-    ``(expires_at, pk)``, each deleted by one ``DELETE ... WHERE key range AND
-    expires_at <= now`` in its own short transaction, with no model instance loaded
-    (nothing cascades from a session, no signal is expected): memory stays flat
-    whatever the row count. The expiry is
-    re-checked by the DELETE itself, so a session refreshed while the purge runs is
-    never deleted. ``dry_run`` only counts. ``on_batch`` gets each batch's count.
-    """
-    now = now or timezone.now()
-    expired = RefreshToken.objects.expired(now).order_by()
-    # Walked in expiry order, the primary key breaking ties, rather than by the
-    # (random UUID) primary key alone: rows expire roughly in the order they were
-    # written, so each batch deletes from neighbouring table pages; in UUID order
-    # every batch touched pages all over the table (about 4x slower on SQLite).
-    if dry_run:
-        return expired.count()
-    using = router.db_for_write(RefreshToken)
-    deleted = 0
-    for batch in expired.keyset_batches(("expires_at", "pk"), batch_size):
-        with transaction.atomic(using=using):
-            # _raw_delete: the single DELETE statement that QuerySet.delete() would run
-            # on its fast path, without the Collector (which would load every row if a
-            # delete signal receiver or a cascading relation were ever added).
-            count = batch._raw_delete(using)
-        deleted += count
-        if on_batch is not None:
-            on_batch(count)
-    return deleted
+    return revoke_matching(sessions, reason, now)
 
 
 def live_sessions(user, *, now: datetime | None = None) -> list[RefreshToken]:
@@ -442,7 +365,7 @@ def password_changed(user, *, keep: uuid.UUID | None = None, now: datetime | Non
             password_binding=crypto.password_binding(user.password)
         )
     stale = RefreshToken.objects.live(now).filter(user=user).bound_elsewhere(user.password)
-    return _revoke(stale, RevokeReason.PASSWORD_CHANGE, now)
+    return revoke_matching(stale, RevokeReason.PASSWORD_CHANGE, now)
 
 
 def authenticated_user(session_id, user_id, *, now: datetime | None = None):

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import PASSWORD
-from tokens import audit, services, signals
+from tokens import audit, maintenance, services, signals
 from tokens.errors import RefreshTokenInvalid
 from tokens.models import RefreshToken, RevokeReason
 from tokens.tests.factories import make_sessions
@@ -105,8 +105,8 @@ def test_full_flow_emits_each_event_and_logs_no_token(api, user, caplog, receive
     ("revoke", "reason"),
     [
         (lambda user, s: services.revoke_all(user, reason=RevokeReason.LOGOUT_ALL), "logout_all"),
-        (lambda user, s: services.revoke_sessions([s.id], reason=RevokeReason.ADMIN), "admin"),
-        (lambda user, s: services.revoke_users([user], reason=RevokeReason.ADMIN), "admin"),
+        (lambda user, s: maintenance.revoke_sessions([s.id], reason=RevokeReason.ADMIN), "admin"),
+        (lambda user, s: maintenance.revoke_users([user], reason=RevokeReason.ADMIN), "admin"),
         (
             lambda user, s: services.revoke_session(user, s.id, reason=RevokeReason.REVOKED),
             "revoked",

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from tokens import crypto, services
+from tokens import crypto, maintenance, services
 from tokens.management.commands.revoke_sessions import Command as RevokeSessions
 from tokens.models import RefreshToken, RevokeReason
 from tokens.tests.factories import make_sessions
@@ -57,7 +57,7 @@ class TestPurge:
     def test_batch_size_is_honoured(self, user):
         make_sessions(user, 25, expires_in=-timedelta(seconds=1))
         batches = []
-        deleted = services.purge_expired(batch_size=10, on_batch=batches.append)
+        deleted = maintenance.purge_expired(batch_size=10, on_batch=batches.append)
         assert deleted == 25
         assert batches == [10, 10, 5]
 
@@ -68,7 +68,7 @@ class TestPurge:
         for minutes in (3, 2, 1):
             make_sessions(user, 4, now=now, expires_in=-timedelta(minutes=minutes))
         batches = []
-        assert services.purge_expired(batch_size=5, now=now, on_batch=batches.append) == 12
+        assert maintenance.purge_expired(batch_size=5, now=now, on_batch=batches.append) == 12
         assert batches == [5, 5, 2]
         assert not RefreshToken.objects.exists()
 
@@ -87,7 +87,7 @@ class TestPurge:
         from django.test.utils import CaptureQueriesContext
 
         with CaptureQueriesContext(connection) as ctx:
-            services.purge_expired(batch_size=10)
+            maintenance.purge_expired(batch_size=10)
         statements = [q["sql"].lstrip().split()[0].upper() for q in ctx.captured_queries]
         assert statements.count("DELETE") == 4  # 3 full batches + the empty tail
         # No SELECT of whole rows: only the key that bounds each batch.
@@ -100,9 +100,9 @@ class TestPurge:
         issued = services.start_session(user, now=t0)
         # Its first idle expiry has passed by the purge, but it was refreshed before.
         services.refresh(issued.refresh_token, now=t0 + timedelta(days=6))
-        services.purge_expired(now=t0 + timedelta(days=8))
+        maintenance.purge_expired(now=t0 + timedelta(days=8))
         assert RefreshToken.objects.filter(pk=issued.session.pk).exists()
-        services.purge_expired(now=t0 + timedelta(days=14))
+        maintenance.purge_expired(now=t0 + timedelta(days=14))
         assert not RefreshToken.objects.filter(pk=issued.session.pk).exists()
 
     def test_the_delete_rechecks_the_expiry(self, user):
@@ -119,7 +119,7 @@ class TestPurge:
             return execute(sql, params, many, context)
 
         with connection.execute_wrapper(refresh_just_before_delete):
-            deleted = services.purge_expired(batch_size=10, now=now)
+            deleted = maintenance.purge_expired(batch_size=10, now=now)
         assert fired
         assert deleted == 2
         assert list(RefreshToken.objects.values_list("id", flat=True)) == [saved.pk]
@@ -145,7 +145,7 @@ class TestRevokeSessions:
 
     def test_revoke_everything_in_batches(self, user):
         make_sessions(user, 7)
-        assert services.revoke_every_session(reason=RevokeReason.ADMIN, batch_size=3) == 7
+        assert maintenance.revoke_every_session(reason=RevokeReason.ADMIN, batch_size=3) == 7
         assert not RefreshToken.objects.live().exists()
 
     def test_unknown_email_is_an_error(self, mixed):

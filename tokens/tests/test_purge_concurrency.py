@@ -8,7 +8,7 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from tokens import crypto, services
+from tokens import crypto, maintenance, services
 from tokens.errors import RefreshTokenInvalid
 from tokens.models import RefreshToken
 from tokens.tests.factories import make_sessions
@@ -55,7 +55,7 @@ def test_purge_never_deletes_a_session_refreshed_meanwhile(user):
     def purger():
         try:
             start.wait()
-            services.purge_expired(batch_size=7, now=purge_at)
+            maintenance.purge_expired(batch_size=7, now=purge_at)
         except BaseException as error:
             errors.append(error)
         finally:

@@ -27,7 +27,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from tokens import services
+from tokens import maintenance, services
 from tokens.errors import BadCredentials, NotLoggedIn, RefreshTokenInvalid
 from tokens.models import RefreshToken, RevokeReason
 
@@ -37,14 +37,6 @@ REUSE = dt.timedelta(seconds=10)
 START = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
 # Steps of time that land before, on and after each boundary (reuse, idle, absolute).
 STEPS = [dt.timedelta(seconds=s) for s in (1, 9, 10, 11, 1800, 3599, 3600, 3601, 7200)]
-
-
-def purge_expired(now: dt.datetime) -> int:
-    """The service's purge where it exists (the ops work), else the queryset it wraps."""
-    purge = getattr(services, "purge_expired", None)
-    if purge is not None:
-        return purge(now=now)
-    return RefreshToken.objects.expired(now).delete()[0]
 
 
 @dataclass
@@ -165,7 +157,7 @@ class SessionMachine(RuleBasedStateMachine):
     @rule()
     def purge(self):
         expired = [s for s in self.model.values() if not s.purged and self.now >= s.expires_at()]
-        assert purge_expired(self.now) == len(expired)
+        assert maintenance.purge_expired(now=self.now) == len(expired)
         for session in expired:
             session.purged = True
 

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from tokens import services
+from tokens import maintenance
 
 
 def positive_int(value: str) -> int:
@@ -30,9 +30,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size",
             type=positive_int,
-            default=services.DEFAULT_BATCH_SIZE,
+            default=maintenance.DEFAULT_BATCH_SIZE,
             metavar="N",
-            help=f"Rows per DELETE and per transaction (default {services.DEFAULT_BATCH_SIZE}).",
+            help=f"Rows per DELETE and per transaction (default {maintenance.DEFAULT_BATCH_SIZE}).",
         )
 
     def handle(self, *args, dry_run: bool, batch_size: int, verbosity: int, **options) -> None:
@@ -40,7 +40,7 @@ class Command(BaseCommand):
             if verbosity >= 2:
                 self.stdout.write(f"  batch: deleted {count}")
 
-        count = services.purge_expired(batch_size=batch_size, dry_run=dry_run, on_batch=progress)
+        count = maintenance.purge_expired(batch_size=batch_size, dry_run=dry_run, on_batch=progress)
         if dry_run:
             self.stdout.write(f"Would delete {count} expired sessions (dry run).")
         else:

@@ -3,8 +3,8 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from tokens import maintenance, services
 from tokens import messages as texts
-from tokens import services
 from tokens.models import RevokeReason
 
 
@@ -27,7 +27,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, user: str | None, everyone: bool, **options) -> None:
         if everyone:
-            count = services.revoke_every_session(reason=RevokeReason.ADMIN)
+            count = maintenance.revoke_every_session(reason=RevokeReason.ADMIN)
             self.stdout.write(texts.revoked(count, "all users"))
             return
         user_model = get_user_model()

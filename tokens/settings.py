@@ -1,0 +1,47 @@
+"""The tokens app's settings: Django settings of these names, or these defaults.
+
+A project sets only what it changes (``REFRESH_TOKEN_ROTATE = False`` in its settings);
+the app reads every value through ``tokens_settings``, at use, so overriding a setting
+(``override_settings``, pytest-django's ``settings``) takes effect at once. The access
+token's lifetime and signing are simplejwt's own ``SIMPLE_JWT`` settings.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+
+DEFAULTS = {
+    # Idle lifetime of a session: each refresh extends it (up to the absolute one).
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
+    # A session never outlives this, counted from its login.
+    "REFRESH_TOKEN_ABSOLUTE_LIFETIME": timedelta(days=30),
+    # Idle lifetime of a "remember me" login.
+    "REFRESH_TOKEN_REMEMBER_ME_LIFETIME": timedelta(days=30),
+    # Replace the refresh token on every refresh (RFC 9700 for public clients).
+    "REFRESH_TOKEN_ROTATE": True,
+    # How long a just-replaced token still yields the same successor (tabs, retries).
+    "REFRESH_TOKEN_REUSE_INTERVAL": timedelta(seconds=10),
+    "REFRESH_TOKEN_COOKIE_NAME": "refresh_token",
+    # True behind HTTPS (tokens.E001 insists when DEBUG is off).
+    "REFRESH_TOKEN_COOKIE_SECURE": False,
+    "REFRESH_TOKEN_COOKIE_SAMESITE": "Lax",
+    # Live sessions per user; a login beyond it evicts the least recently used. 0: none.
+    "SESSIONS_PER_USER_LIMIT": 100,
+    # Reverse proxies in front whose X-Forwarded-For entries are trusted.
+    "TRUSTED_PROXY_COUNT": 0,
+    # django-ratelimit rates: refresh and logout; login, register, password checks.
+    "RATE_LIMIT_DEFAULT": "60/m",
+    "RATE_LIMIT_LOGIN": "5/m",
+}
+
+
+class TokensSettings:
+    """``tokens_settings.NAME``: ``settings.NAME`` if the project sets it, else the default."""
+
+    def __getattr__(self, name: str):
+        if name not in DEFAULTS:
+            raise AttributeError(f"tokens has no setting {name!r}")
+        return getattr(settings, name, DEFAULTS[name])
+
+
+tokens_settings = TokensSettings()
