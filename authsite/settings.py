@@ -115,9 +115,10 @@ if DATABASE_POOLING == "transaction":
             "DATABASE_POOLING=transaction cannot use prepared statements: remove "
             "prepare_threshold from DATABASE_URL."
         )
-    # Django 5.2 passes prepare_threshold=None already; pinned here so that holds
-    # whatever a later Django defaults to. server_side_binding=True stays allowed: it
-    # uses unnamed statements, parsed and run within one protocol exchange.
+    # Django's default cursors bind parameters client-side and never prepare; with
+    # ?server_side_binding=true they would, after prepare_threshold uses. Django 5.2
+    # passes None (never) unless told otherwise; pinned so that holds whatever the URL
+    # or a later Django says. Server-side binding itself is fine: unnamed statements.
     _options["prepare_threshold"] = None
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 
