@@ -96,6 +96,32 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 
+# PgBouncer in transaction pooling mode (README, "Running on PostgreSQL"): each
+# transaction may run on a different server connection, so nothing may outlive one.
+# Django's server-side cursors for .iterator() are declared WITH HOLD outside a
+# transaction, and a prepared statement (psycopg's prepare_threshold) lives in one
+# server connection: the next transaction could find neither. The session's own work
+# (SELECT ... FOR UPDATE, the revoking UPDATE) is one transaction and needs nothing else.
+DATABASE_POOLING = env.choice("DATABASE_POOLING", "none", ("none", "transaction"))
+if DATABASE_POOLING == "transaction":
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(
+            "DATABASE_POOLING=transaction needs a postgres:// DATABASE_URL (PgBouncer)."
+        )
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    # dj-database-url turns ?prepare_threshold=N in DATABASE_URL into an option.
+    if _options.get("prepare_threshold") is not None:
+        raise ImproperlyConfigured(
+            "DATABASE_POOLING=transaction cannot use prepared statements: remove "
+            "prepare_threshold from DATABASE_URL."
+        )
+    # Django's default cursors bind parameters client-side and never prepare; with
+    # ?server_side_binding=true they would, after prepare_threshold uses. Django 5.2
+    # passes None (never) unless told otherwise; pinned so that holds whatever the URL
+    # or a later Django says. Server-side binding itself is fine: unnamed statements.
+    _options["prepare_threshold"] = None
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+
 # The cache holds the rate-limit counters. Django's own Redis backend: no extra
 # dependency, and add/incr map to Redis SET NX / INCR, atomic across processes and hosts.
 REDIS_URL = env.optional("REDIS_URL")

@@ -1,5 +1,6 @@
 """Settings come from the environment; a bad value stops start-up naming the variable."""
 
+import json
 import os
 import subprocess
 import sys
@@ -119,3 +120,57 @@ def test_health_is_503_json_when_the_database_cannot_be_reached():
             '503application/json{"detail":"SERVICE_UNAVAILABLE"}'
         )
     assert len(lines) == 3
+
+
+def database_settings(**env: str) -> subprocess.CompletedProcess:
+    """A fresh process with this environment prints settings.DATABASES["default"]'s
+    pooling-related keys as JSON (or fails at start-up)."""
+    script = (
+        "import json, django; django.setup(); from django.conf import settings;"
+        "d = settings.DATABASES['default'];"
+        "print(json.dumps({'cursors': d.get('DISABLE_SERVER_SIDE_CURSORS', False),"
+        " 'options': d['OPTIONS']}))"
+    )
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_POOLING"}
+    environment.update(DJANGO_SETTINGS_MODULE="authsite.settings", **env)
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_transaction_pooling_turns_off_what_outlives_a_transaction():
+    url = "postgres://postgres@127.0.0.1:6432/authsite"
+    result = database_settings(DATABASE_URL=url, DATABASE_POOLING="transaction")
+    assert result.returncode == 0, result.stderr
+    pooled = json.loads(result.stdout)
+    assert pooled["cursors"] is True
+    assert "prepare_threshold" in pooled["options"]
+    assert pooled["options"]["prepare_threshold"] is None
+    # Off by default: a direct connection keeps Django's server-side cursors.
+    direct = json.loads(database_settings(DATABASE_URL=url).stdout)
+    assert direct["cursors"] is False
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///:memory:",
+        "postgres://postgres@127.0.0.1:6432/authsite?prepare_threshold=5",
+    ],
+)
+def test_transaction_pooling_refuses_what_cannot_work(url):
+    result = database_settings(DATABASE_URL=url, DATABASE_POOLING="transaction")
+    assert result.returncode != 0
+    assert "DATABASE_POOLING" in result.stderr
+
+
+def test_database_pooling_is_a_closed_choice():
+    result = manage("check", DATABASE_POOLING="session-ish")
+    assert result.returncode != 0
+    assert "DATABASE_POOLING" in result.stderr
+    assert "Traceback" not in result.stderr

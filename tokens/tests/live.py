@@ -1,12 +1,15 @@
 """Databases and Redis for the tests that run real servers (schemathesis, faults,
 workers): a migrated database of each server's own (a copy of a migrated SQLite file, or
-a PostgreSQL database next to pytest-django's test database), and seeded sessions.
-The servers themselves come from ``authsite.testing``.
+a PostgreSQL database next to pytest-django's test database), PgBouncer in front of it,
+and seeded sessions. The servers themselves come from ``authsite.testing``.
 """
 
 import json
 import os
 import shutil
+import socket
+import subprocess
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +19,7 @@ import psycopg
 import redis
 from psycopg import sql
 
-from authsite.testing import base_env, manage, skip_or_fail
+from authsite.testing import base_env, free_port, manage, skip_or_fail
 
 REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/1")
 STARTUP_SECONDS = 60
@@ -100,6 +103,81 @@ class LiveDatabase:
                     sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
                 )
         self._created.clear()
+
+
+PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"  # Debian's, not on PATH
+
+
+def skip_or_fail_without_pgbouncer() -> None:
+    """Skip the calling test when PgBouncer is missing; fail it when REQUIRE_PGBOUNCER=1."""
+    if not os.access(PGBOUNCER, os.X_OK):
+        skip_or_fail("REQUIRE_PGBOUNCER", "needs PgBouncer (Debian's pgbouncer package)")
+
+
+@dataclass
+class PgBouncer:
+    port: int
+    user: str  # the PostgreSQL user, also PgBouncer's admin
+    process: subprocess.Popen
+    log: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()  # SIGTERM: PgBouncer's immediate shutdown
+            self.process.wait(timeout=15)
+
+    def admin(self, command: str) -> list[dict]:
+        """A SHOW command on PgBouncer's admin console, as rows of dicts."""
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user=self.user, dbname="pgbouncer", autocommit=True
+        ) as conn:
+            cursor = conn.execute(command)
+            names = [column.name for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def start_pgbouncer(database: LiveDatabase, workdir: Path, *, pool_size: int) -> PgBouncer:
+    """PgBouncer in transaction pooling mode in front of ``database``'s PostgreSQL, on a
+    free port, at most ``pool_size`` server connections per database; every database of
+    that server is reachable through it by name."""
+    pg = database.postgres
+    assert pg is not None, "PgBouncer stands in front of PostgreSQL only"
+    directory = workdir / f"pgbouncer-{uuid.uuid4().hex[:8]}"
+    directory.mkdir()
+    port = free_port()
+    # The only login is the suite's own PostgreSQL user, its password (if any) in the
+    # auth file; trust means PgBouncer itself checks no password from its clients.
+    (directory / "users.txt").write_text(f'"{pg["USER"]}" "{pg.get("PASSWORD") or ""}"\n')
+    config = directory / "pgbouncer.ini"
+    config.write_text(
+        "[databases]\n"
+        f"* = host={pg['HOST']} port={pg['PORT'] or 5432}\n"
+        "[pgbouncer]\n"
+        f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
+        f"auth_type = trust\nauth_file = {directory / 'users.txt'}\n"
+        f"admin_users = {pg['USER']}\n"
+        "pool_mode = transaction\n"
+        f"max_client_conn = 200\ndefault_pool_size = {pool_size}\nreserve_pool_size = 0\n"
+        # PgBouncer refuses to run as root; it reads its files first, then drops to this.
+        + ("user = nobody\n" if os.geteuid() == 0 else "")
+    )
+    log = directory / "pgbouncer.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [PGBOUNCER, str(config)], stdout=output, stderr=subprocess.STDOUT
+        )
+    bouncer = PgBouncer(port=port, user=pg["USER"], process=process, log=log)
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"pgbouncer exited at start-up:\n{log.read_text()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return bouncer
+        except OSError:
+            time.sleep(0.05)  # polling a starting process
+    bouncer.stop()
+    raise AssertionError(f"pgbouncer did not listen within {STARTUP_SECONDS}s:\n{log.read_text()}")
 
 
 def seed_sessions(env: dict[str, str], *, users: int, sessions_per_user: int) -> list[dict]:
