@@ -69,10 +69,15 @@ def api():
 
 @pytest.fixture
 def make_user(db):
-    from accounts.models import User
+    """A user of whatever AUTH_USER_MODEL is: ``email`` is its login name (the email
+    address here; the username with Django's stock User, see stockuser/)."""
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
 
     def make(email="alice@example.com", password=PASSWORD, **extra):
-        return User.objects.create_user(email=email, password=password, **extra)
+        fields = {user_model.USERNAME_FIELD: email, "password": password, **extra}
+        return user_model._default_manager.create_user(**fields)
 
     return make
 

@@ -4,8 +4,8 @@ import logging
 
 from django.http import JsonResponse
 
-from authsite.errors import DATABASE_UNAVAILABLE
 from tokens.errors import SERVICE_UNAVAILABLE, code_for_status
+from tokens.exceptions import DATABASE_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ class JSONParser(parsers.JSONParser):
 
     ``json`` recurses once per ``[`` or ``{``; about a thousand of them raise
     RecursionError, which is not the ValueError DRF catches, so the request became a
-    500. A ParseError is what the client sent: 400 MALFORMED_BODY (authsite.errors).
+    500. A ParseError is what the client sent: 400 MALFORMED_BODY (tokens.exceptions).
     """
 
     def parse(self, stream, media_type=None, parser_context=None):

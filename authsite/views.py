@@ -6,8 +6,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from authsite import schema
-from authsite.errors import DATABASE_UNAVAILABLE
 from tokens.errors import SERVICE_UNAVAILABLE
+from tokens.exceptions import DATABASE_UNAVAILABLE
 
 
 @schema.health

@@ -1,6 +1,6 @@
 """Every error code a client can see, and the domain errors that carry them.
 
-Services raise these; ``authsite.errors.exception_handler`` turns them into
+Services raise these; ``tokens.exceptions.exception_handler`` turns them into
 ``{"detail": "<CODE>"}`` responses. No code string is spelled anywhere else.
 """
 

@@ -2,7 +2,7 @@
 
 A view opts in with one line, ``throttle_classes = [ratelimit.LoginRate]``. Each view
 class has its own counters; over the limit DRF raises ``Throttled``, which
-``authsite.errors`` answers with ``429 {"detail": "RATE_LIMITED"}`` and ``Retry-After``.
+``tokens.exceptions`` answers with ``429 {"detail": "RATE_LIMITED"}`` and ``Retry-After``.
 Code outside DRF (the admin's login form) calls ``count`` with the same keys.
 Counters live in the default cache: Redis when ``REDIS_URL`` is set, so every worker and
 host shares them; otherwise one process's memory (see tokens/checks.py).

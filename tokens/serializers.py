@@ -7,7 +7,11 @@ from tokens.models import RefreshToken
 
 
 class LoginSerializer(serializers.Serializer):
-    """JSON ``{"email", "password"}`` or an OAuth2 password form (``username=``)."""
+    """JSON ``{"email", "password"}`` or an OAuth2 password form (``username=``).
+
+    Either name carries the user model's login name (its USERNAME_FIELD: the email
+    address in this project, the username with Django's stock User).
+    """
 
     email = StrictCharField(required=False, max_length=254)
     username = StrictCharField(required=False, max_length=254, write_only=True)
@@ -15,10 +19,10 @@ class LoginSerializer(serializers.Serializer):
     remember_me = StrictBooleanField(required=False, default=False)
 
     def validate(self, attrs):
-        email = attrs.pop("email", None) or attrs.pop("username", None)
-        if not email:
+        name = attrs.pop("email", None) or attrs.pop("username", None)
+        if not name:
             raise serializers.ValidationError({"email": ["This field is required."]})
-        attrs["email"] = email
+        attrs["username"] = name
         return attrs
 
 

@@ -93,14 +93,15 @@ def _revoke_naming(
 
 def login(
     *,
-    email: str,
+    username: str,
     password: str,
     remember_me: bool = False,
     user_agent: str = "",
     ip_address: str | None = None,
     request=None,
 ) -> IssuedTokens:
-    """Check the credentials and start a session, or raise BadCredentials.
+    """Check the credentials (``username``: the user model's login name) and start a
+    session, or raise BadCredentials.
 
     Django's ModelBackend hashes the password for an unknown email too, and checks
     the password before ``is_active``: every refusal costs the same hashing work.
@@ -108,7 +109,7 @@ def login(
     ``user_login_failed`` (sent by ``authenticate``) or ``user_logged_in`` (which
     sets ``last_login``). ``request`` is only handed to those, never read here.
     """
-    user = auth.authenticate(request=request, username=email, password=password)
+    user = auth.authenticate(request=request, username=username, password=password)
     if user is None:
         raise BadCredentials()
     issued = start_session(

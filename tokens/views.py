@@ -43,7 +43,7 @@ class LoginView(APIView):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         issued = services.login(
-            email=serializer.validated_data["email"],
+            username=serializer.validated_data["username"],
             password=serializer.validated_data["password"],
             remember_me=serializer.validated_data["remember_me"],
             user_agent=client.user_agent(request),

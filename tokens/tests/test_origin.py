@@ -4,7 +4,6 @@ register (login CSRF), and CORS."""
 import pytest
 from django.contrib.auth.backends import ModelBackend
 
-from accounts.models import User
 from tokens.errors import ORIGIN_NOT_ALLOWED
 from tokens.models import RefreshToken
 
@@ -185,21 +184,6 @@ def test_login_from_our_own_or_a_trusted_origin_or_no_browser_passes(
     response = form_login(api, "correct horse battery staple", **headers)
     assert response.status_code == 200, response.content
     assert settings.REFRESH_TOKEN_COOKIE_NAME in response.cookies
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("headers", FOREIGN)
-def test_register_from_a_foreign_page_is_refused(api, cors, headers):
-    body = {"email": "new@example.com", "password": "a-long-enough-passphrase"}
-    assert refused(api.post("/api/auth/register", body, format="json", **headers))
-    assert not User.objects.exists()
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("headers", TRUSTED)
-def test_register_from_our_own_or_a_trusted_origin_or_no_browser_passes(api, cors, headers):
-    body = {"email": "new@example.com", "password": "a-long-enough-passphrase"}
-    assert api.post("/api/auth/register", body, format="json", **headers).status_code == 201
 
 
 @pytest.mark.django_db

@@ -1,8 +1,11 @@
-"""Every error a client can reach is JSON with a stable code.
+"""DRF's EXCEPTION_HANDLER for a project using tokens: every error JSON with a stable code.
 
-``exception_handler`` is DRF's EXCEPTION_HANDLER; the middleware in
-``authsite.middleware`` covers what happens outside DRF (unknown URLs, Django's own
-400/404/500 pages).
+``{"detail": "<CODE>"}`` for the domain errors of ``tokens.errors`` (deleting the refresh
+cookie when it is dead), DRF's own failures mapped to codes by status, and 503
+SERVICE_UNAVAILABLE when the database cannot be reached. A project opts in with
+``REST_FRAMEWORK["EXCEPTION_HANDLER"] = "tokens.exceptions.exception_handler"``. What
+happens outside DRF (unknown URLs, Django's own error pages) is the project's to
+answer; this project's ``authsite.middleware`` does.
 """
 
 import logging
