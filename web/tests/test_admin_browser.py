@@ -105,3 +105,57 @@ def test_changelist_fits_1280_with_the_status_first(admin_page, sessions):
     expect(row_of(page, sessions["active"])).to_contain_text("Chrome on Linux")
     expect(page.locator("#result_list")).not_to_contain_text("Mozilla/5.0")
     expect(page.locator("h1")).to_have_text("Select session to view")
+
+
+def test_revoke_action_asks_then_revokes(admin_page, sessions):
+    page = admin_page
+    target = sessions["bob"][0]
+    row_of(page, target).locator("input.action-select").check()
+    page.select_option("select[name=action]", "revoke_selected")
+    page.click("button[name=index]")
+
+    # A page that says what will be revoked; nothing is revoked yet.
+    expect(page.locator("h1")).to_contain_text("Revoke")
+    expect(page.locator("#content")).to_contain_text(target.id.hex[:8])
+    expect(page.locator("#content")).to_contain_text("bob.with.a.longer.address@example.com")
+    SCREENS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENS / "admin-revoke-confirmation-1280.png"), full_page=True)
+    assert RefreshToken.objects.get(pk=target.pk).revoked_at is None
+
+    page.get_by_role("button", name="Yes, revoke").click()
+    expect(page.locator(".messagelist")).to_have_text("Revoked 1 session.")
+    expect(row_of(page, target).locator("td").nth(1)).to_contain_text("revoked")
+    assert RefreshToken.objects.get(pk=target.pk).revoke_reason == RevokeReason.ADMIN
+    assert RefreshToken.objects.get(pk=sessions["bob"][1].pk).revoked_at is None
+
+
+def test_cancel_on_the_confirmation_revokes_nothing(admin_page, sessions):
+    page = admin_page
+    row_of(page, sessions["active"]).locator("input.action-select").check()
+    page.select_option("select[name=action]", "revoke_users_sessions")
+    page.click("button[name=index]")
+    expect(page.locator("#content")).to_contain_text("alice@example.com")
+    page.get_by_role("link", name="No, take me back").click()
+    expect(page.locator("#result_list")).to_be_visible()
+    assert RefreshToken.objects.live().count() == 3
+
+
+def test_detail_page_revoke_button(admin_page, sessions):
+    page = admin_page
+    target = sessions["active"]
+    row_of(page, target).locator("code").click()
+    expect(page.locator("h1")).to_have_text("View session")
+    SCREENS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENS / "admin-session-1280.png"), full_page=True)
+    page.get_by_role("link", name="Revoke this session").click()
+
+    expect(page.locator("#content")).to_contain_text(target.id.hex[:8])
+    assert RefreshToken.objects.get(pk=target.pk).revoked_at is None
+    page.get_by_role("button", name="Yes, revoke").click()
+
+    # Back on the session's page: revoked, and no button any more.
+    expect(page.locator(".messagelist")).to_have_text("Revoked 1 session.")
+    expect(page.locator("h1")).to_have_text("View session")
+    expect(page.locator("#content")).to_contain_text("revoked by an administrator")
+    expect(page.get_by_role("link", name="Revoke this session")).to_have_count(0)
+    assert RefreshToken.objects.get(pk=target.pk).revoke_reason == RevokeReason.ADMIN
