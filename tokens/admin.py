@@ -1,31 +1,45 @@
 """The sessions admin: inspect, filter, search and revoke, fast at a million rows.
 
-Revocation goes through ``tokens.services`` (reason ``admin``), exactly as the API's;
-nothing here touches tokens. Every query the changelist makes is bounded: the default
-order and each filter choice are served by an index, the user is joined (not fetched
-per row), the count is capped (``CappedCountPaginator``) and never repeated unfiltered.
+Revocation goes through ``tokens.maintenance`` (reason ``admin``), exactly as the API's;
+nothing here touches tokens. It is asked for on a confirmation page first (as Django's
+own delete is), from the changelist's actions or a session's Revoke button. Every
+query the changelist makes is bounded: the default order and each filter choice are
+served by an index, the user is joined (not fetched per row), the count is capped
+(``CappedCountPaginator``) and never repeated unfiltered.
 """
 
 import uuid
+from datetime import datetime
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import quote, unquote
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.text import Truncator
+from django.utils.formats import date_format, time_format
+from django.utils.html import format_html
 
-from tokens import maintenance
 from tokens import messages as texts
+from tokens import maintenance
 from tokens.models import RefreshToken, RevokeReason
-from tokens.paginator import CappedCountPaginator
+from tokens.paginator import EXACT_COUNT_LIMIT, CappedCountPaginator
 
-USER_AGENT_SHOWN = 60
+SHORT_ID_LENGTH = 8  # hex digits of the id shown in lists; the full id is in its title
+CONFIRM_SHOWN = 100  # sessions (and users) listed on a confirmation page; the rest counted
+CONFIRMATION_TEMPLATE = "admin/tokens/refreshtoken/revoke_confirmation.html"
 
 READ_ONLY_FIELDS = [
     "id",
+    "status",
     "user",
-    "generation",
+    "device",
+    "user_agent",
+    "ip_address",
     "created_at",
     "last_used_at",
     "rotated_at",
@@ -34,18 +48,39 @@ READ_ONLY_FIELDS = [
     "revoked_at",
     "revoke_reason",
     "remember_me",
-    "user_agent",
-    "ip_address",
+    "generation",
 ]
 
 
-def session_status(session: RefreshToken, now=None) -> str:
-    """'active', 'expired' or 'revoked: <reason>' (a revocation wins over an expiry)."""
+def session_state(session: RefreshToken, now=None) -> str:
+    """'active', 'expired' or 'revoked' (a revocation wins over an expiry)."""
     if session.revoked_at is not None:
-        return f"revoked: {session.get_revoke_reason_display() or 'unknown'}"
+        return "revoked"
     if session.expires_at <= (now or timezone.now()):
         return "expired"
     return "active"
+
+
+def two_lines(value: datetime | None) -> str:
+    """A date and time in the site's time zone and formats, the time under the date: a
+    column a third as wide as the admin's own datetime cells, which never wrap."""
+    if value is None:
+        return "-"
+    value = timezone.localtime(value)
+    return format_html(
+        '<span class="nowrap">{}</span><br><span class="nowrap">{}</span>',
+        date_format(value, "DATE_FORMAT"),
+        time_format(value, "TIME_FORMAT"),
+    )
+
+
+def short_id(session: RefreshToken) -> str:
+    """The id's first hex digits, monospace, the whole id in its title."""
+    return format_html(
+        '<code class="session-id" title="{}">{}</code>',
+        session.id,
+        session.id.hex[:SHORT_ID_LENGTH],
+    )
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -76,24 +111,26 @@ class StatusFilter(admin.SimpleListFilter):
 
 @admin.register(RefreshToken)
 class SessionAdmin(admin.ModelAdmin):
+    # Status first, then what tells sessions apart, in the width of a laptop's screen
+    # beside the filter (see changelist_view); the rest (user agent, absolute expiry,
+    # generation) is on the session's page.
     list_display = [
-        "id",
-        "user_email",
-        "created_at",
-        "last_used_at",
-        "expires_at",
-        "absolute_expires_at",
-        "ip_address",
-        "short_user_agent",
-        "generation",
         "status",
+        "short_id",
+        "user_email",
+        "device",
+        "created",
+        "last_used",
+        "expires",
+        "ip",
     ]
+    list_display_links = ["short_id"]
     list_filter = [StatusFilter]
     # Exact matches only, see get_search_results.
     search_fields = ["pk"]  # shows the search box; get_search_results does the search
     search_help_text = "A user's exact login name (email address), or a session id."
     ordering = ["-created_at"]
-    sortable_by = ["created_at", "expires_at"]  # the indexed columns
+    sortable_by = ["created", "expires"]  # the indexed columns
     list_select_related = ["user"]
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # facets would count every choice
@@ -101,6 +138,8 @@ class SessionAdmin(admin.ModelAdmin):
     fields = READ_ONLY_FIELDS
     readonly_fields = READ_ONLY_FIELDS
     actions = ["revoke_selected", "revoke_users_sessions"]
+    change_list_template = "admin/tokens/refreshtoken/change_list.html"
+    change_form_template = "admin/tokens/refreshtoken/change_form.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # sessions start at a login, nowhere else
@@ -111,6 +150,28 @@ class SessionAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         # Model-level "change" gates the revoke actions; a session itself is view-only.
         return obj is None and super().has_change_permission(request)
+
+    def get_urls(self):
+        revoke = self.admin_site.admin_view(self.revoke_view)
+        name = f"{self.opts.app_label}_{self.opts.model_name}_revoke"
+        return [path("<path:object_id>/revoke/", revoke, name=name), *super().get_urls()]
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        # "change" is granted for revoking only: nothing here is edited. The app list on
+        # the left would leave the table a third of a 1280 px screen; the breadcrumbs
+        # lead back to it.
+        context = {"title": "Select session to view", "is_nav_sidebar_enabled": False}
+        return super().changelist_view(request, {**context, **(extra_context or {})})
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """The session's page, with a Revoke button while it lives (and may be revoked)."""
+        if obj is not None and obj.is_live() and self.has_change_permission(request):
+            context["revoke_url"] = reverse(
+                f"admin:{self.opts.app_label}_{self.opts.model_name}_revoke",
+                args=[quote(obj.pk)],
+                current_app=self.admin_site.name,
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_search_results(self, request, queryset, search_term):
         """A session id (any UUID spelling) matches by primary key, else a user's exact
@@ -134,31 +195,142 @@ class SessionAdmin(admin.ModelAdmin):
     def user_email(self, session: RefreshToken) -> str:
         return session.user.get_username()
 
-    @admin.display(description="user agent")
-    def short_user_agent(self, session: RefreshToken) -> str:
-        return Truncator(session.user_agent).chars(USER_AGENT_SHOWN)
+    @admin.display(description="created", ordering="created_at")
+    def created(self, session: RefreshToken) -> str:
+        return two_lines(session.created_at)
+
+    @admin.display(description="last used")
+    def last_used(self, session: RefreshToken) -> str:
+        return two_lines(session.last_used_at)
+
+    @admin.display(description="expires", ordering="expires_at")
+    def expires(self, session: RefreshToken) -> str:
+        return two_lines(session.expires_at)
+
+    @admin.display(description="IP", empty_value="-")
+    def ip(self, session: RefreshToken) -> str | None:
+        return session.ip_address
+
+    @admin.display(description="id")
+    def short_id(self, session: RefreshToken) -> str:
+        return short_id(session)
 
     @admin.display(description="status")
     def status(self, session: RefreshToken) -> str:
-        return session_status(session)
+        """A colored label; a revoked session's reason under it."""
+        state = session_state(session)
+        if state != "revoked":
+            return format_html('<span class="session-status {}">{}</span>', state, state)
+        return format_html(
+            '<span class="session-status revoked">revoked</span>'
+            '<small class="session-reason">{}</small>',
+            session.get_revoke_reason_display() or "unknown",
+        )
 
     @admin.action(description="Revoke selected sessions", permissions=["change"])
-    def revoke_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = maintenance.revoke_sessions(queryset, reason=RevokeReason.ADMIN)
-        self.message_user(request, texts.revoked(count), messages.SUCCESS)
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        if request.POST.get("post") == "yes":  # confirmed
+            count = maintenance.revoke_sessions(queryset, reason=RevokeReason.ADMIN)
+            self.message_user(request, texts.revoked(count), messages.SUCCESS)
+            return None
+        return self.revoke_confirmation(
+            request, queryset.live(), action="revoke_selected", title="Revoke sessions"
+        )
 
     @admin.action(description="Revoke all sessions of these users", permissions=["change"])
-    def revoke_users_sessions(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def revoke_users_sessions(
+        self, request: HttpRequest, queryset: QuerySet
+    ) -> HttpResponse | None:
         users = get_user_model().objects.filter(pk__in=queryset.values("user"))
-        count = maintenance.revoke_users(users, reason=RevokeReason.ADMIN)
-        self.message_user(request, texts.revoked(count), messages.SUCCESS)
+        if request.POST.get("post") == "yes":  # confirmed
+            count = maintenance.revoke_users(users, reason=RevokeReason.ADMIN)
+            self.message_user(request, texts.revoked(count), messages.SUCCESS)
+            return None
+        return self.revoke_confirmation(
+            request,
+            RefreshToken.objects.live().filter(user__in=users),
+            action="revoke_users_sessions",
+            title="Revoke every session of these users",
+        )
+
+    def revoke_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """One session's Revoke button: the confirmation page, then the revocation."""
+        if not self.has_change_permission(request):  # revoking is "change"
+            raise PermissionDenied
+        session = self.get_object(request, unquote(object_id))
+        if session is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        session_url = reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+            args=[quote(session.pk)],
+            current_app=self.admin_site.name,
+        )
+        if request.method == "POST" and request.POST.get("post") == "yes":
+            count = maintenance.revoke_sessions([session.pk], reason=RevokeReason.ADMIN)
+            self.message_user(request, texts.revoked(count), messages.SUCCESS)
+            return HttpResponseRedirect(session_url)
+        return self.revoke_confirmation(
+            request,
+            RefreshToken.objects.live().filter(pk=session.pk),
+            title="Revoke this session",
+            original=session,
+            cancel_url=session_url,
+        )
+
+    def revoke_confirmation(
+        self,
+        request: HttpRequest,
+        targets: QuerySet,
+        *,
+        title: str,
+        action: str | None = None,
+        original: RefreshToken | None = None,
+        cancel_url: str | None = None,
+    ) -> TemplateResponse:
+        """The page that says what a revocation would revoke, to confirm or cancel.
+
+        Bounded at any selection ("select all" over a million rows): it lists the first
+        CONFIRM_SHOWN live sessions, newest first (an index range), and counts the rest
+        only as far as the changelist's count does (EXACT_COUNT_LIMIT). Confirming posts
+        the same selection back with ``post=yes``, as Django's delete_selected does.
+        """
+        shown = list(
+            targets.select_related("user").order_by("-created_at", "-pk")[: CONFIRM_SHOWN + 1]
+        )
+        if len(shown) <= CONFIRM_SHOWN:
+            count = len(shown)
+        else:
+            shown = shown[:CONFIRM_SHOWN]
+            count = targets.order_by().values("pk")[: EXACT_COUNT_LIMIT + 1].count()
+        users = list({s.user_id: s.user for s in shown}.values())
+        if cancel_url is None:  # back to the changelist, its filters kept
+            cancel_url = request.get_full_path()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "subtitle": None,
+            "opts": self.opts,
+            "original": original,
+            "sessions": [(s, short_id(s)) for s in shown],
+            "users": users,
+            "count": min(count, EXACT_COUNT_LIMIT),
+            "count_is_floor": count > EXACT_COUNT_LIMIT,  # "more than 10000"
+            "more": 0 if count > EXACT_COUNT_LIMIT else count - len(shown),
+            "action": action,
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across") == "1",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "cancel_url": cancel_url,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, CONFIRMATION_TEMPLATE, context)
 
 
 class SessionInline(admin.TabularInline):
     """A user's live sessions (at most SESSIONS_PER_USER_LIMIT), read-only."""
 
     model = RefreshToken
-    fields = ["id", "created_at", "last_used_at", "expires_at", "ip_address", "user_agent"]
+    fields = ["id", "created_at", "last_used_at", "expires_at", "ip_address", "device"]
     readonly_fields = fields
     ordering = ["-last_used_at"]
     extra = 0

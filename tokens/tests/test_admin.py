@@ -4,12 +4,13 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tokens import services, signals
-from tokens.admin import USER_AGENT_SHOWN
 from tokens.models import RefreshToken, RevokeReason
 from tokens.paginator import EXACT_COUNT_LIMIT
 from tokens.tests.factories import make_sessions
@@ -23,12 +24,21 @@ def shown(response) -> list[uuid.UUID]:
     return [session.id for session in response.context["cl"].result_list]
 
 
-def post_action(admin_client, action: str, sessions):
-    return admin_client.post(
-        CHANGELIST,
-        {"action": action, "_selected_action": [str(s.id) for s in sessions]},
-        follow=True,
-    )
+def post_action(admin_client, action: str, sessions, *, confirm: bool = True, **extra):
+    """Run an action on these sessions: its first POST, then (``confirm``) the POST of
+    the confirmation page's "Yes, revoke"."""
+    data = {"action": action, "_selected_action": [str(s.id) for s in sessions], **extra}
+    if confirm:
+        data["post"] = "yes"
+    return admin_client.post(CHANGELIST, data, follow=True)
+
+
+def detail_url(session) -> str:
+    return f"{CHANGELIST}{session.pk}/change/"
+
+
+def revoke_url(session) -> str:
+    return f"{CHANGELIST}{session.pk}/revoke/"
 
 
 @pytest.fixture
@@ -37,7 +47,9 @@ def sessions(user, make_user):
     bob = make_user("bob@example.com")
     now = timezone.now()
     return {
-        "active": make_sessions(user, 1, now=now, user_agent="Mozilla/5.0 " + "x" * 200)[0],
+        "active": make_sessions(
+            user, 1, now=now, user_agent="Mozilla/5.0 " + "x" * 200, device="Chrome on Linux"
+        )[0],
         "expired": make_sessions(
             user, 1, now=now - timedelta(days=10), expires_in=timedelta(days=7)
         )[0],
@@ -56,14 +68,39 @@ def test_changelist_columns_and_status(admin_client, sessions):
     response = admin_client.get(CHANGELIST)
     assert response.status_code == 200
     html = response.content.decode()
-    for header in ["user", "created at", "last used at", "expires at", "absolute expires at"]:
-        assert header in html.lower()
+    # The status first (after the checkbox), then the short id that links to the session.
+    assert response.context["cl"].list_display == [
+        "action_checkbox",
+        "status",
+        "short_id",
+        "user_email",
+        "device",
+        "created",
+        "last_used",
+        "expires",
+        "ip",
+    ]
     assert "alice@example.com" in html and "bob@example.com" in html
-    assert "revoked: replay detected" in html
-    assert ">expired<" in html and ">active<" in html
-    assert "x" * (USER_AGENT_SHOWN + 1) not in html  # shortened
+    assert '<span class="session-status revoked">revoked</span>' in html
+    assert '<small class="session-reason">replay detected</small>' in html
+    assert '<span class="session-status expired">expired</span>' in html
+    assert '<span class="session-status active">active</span>' in html
+    # The device, not the raw user agent (that one is on the session's page).
+    assert "Chrome on Linux" in html
+    assert "Mozilla/5.0" not in html
+    session = sessions["active"]
+    link = f'<a href="{detail_url(session)}"><code class="session-id" title="{session.id}">'
+    assert f"{link}{session.id.hex[:8]}</code></a>" in html
     # Newest first: the default order is served by tokens_created_idx.
     assert shown(response)[0] == sessions["active"].id
+
+
+def test_titles_say_view_not_change(admin_client, sessions):
+    assert admin_client.get(CHANGELIST).context["title"] == "Select session to view"
+    page = admin_client.get(detail_url(sessions["active"]))
+    assert page.context["title"] == "View session"
+    html = page.content.decode()
+    assert "<h1>View session</h1>" in html and "Chrome on Linux" in html
 
 
 @pytest.mark.parametrize(
@@ -186,3 +223,152 @@ def test_no_add_no_delete_no_edit(admin_client, sessions):
     assert 'name="_save"' not in page.content.decode()  # view-only
     assert admin_client.post(url, {"user_agent": "edited"}).status_code == 403
     assert RefreshToken.objects.get(pk=session.pk).user_agent.startswith("Mozilla/5.0")
+
+
+def test_revoke_action_asks_first_and_revokes_nothing(admin_client, sessions):
+    target = sessions["bob"][0]
+    response = post_action(admin_client, "revoke_selected", [target], confirm=False)
+    assert response.status_code == 200
+    assert response.templates[0].name == "admin/tokens/refreshtoken/revoke_confirmation.html"
+    html = response.content.decode()
+    assert "1 live session will be revoked" in html
+    assert target.id.hex[:8] in html and "bob@example.com" in html
+    # The confirmation posts the same selection back, with post=yes.
+    assert f'<input type="hidden" name="_selected_action" value="{target.pk}">' in html
+    assert '<input type="hidden" name="action" value="revoke_selected">' in html
+    assert '<input type="hidden" name="post" value="yes">' in html
+    assert (
+        not RefreshToken.objects.filter(revoked_at__isnull=False)
+        .exclude(pk=sessions["revoked"].pk)
+        .exists()
+    )
+
+
+def test_confirming_the_action_revokes_and_says_so(admin_client, sessions):
+    target = sessions["bob"][0]
+    response = post_action(admin_client, "revoke_selected", [target])
+    assert response.redirect_chain == [(CHANGELIST, 302)]
+    assert [str(m) for m in response.context["messages"]] == ["Revoked 1 session."]
+    assert RefreshToken.objects.get(pk=target.pk).revoke_reason == RevokeReason.ADMIN
+    assert RefreshToken.objects.get(pk=sessions["bob"][1].pk).revoked_at is None
+
+
+def test_users_action_lists_every_session_it_will_revoke(admin_client, sessions):
+    response = post_action(
+        admin_client, "revoke_users_sessions", [sessions["bob"][0]], confirm=False
+    )
+    html = response.content.decode()
+    assert "2 live sessions will be revoked" in html
+    for session in sessions["bob"]:
+        assert session.id.hex[:8] in html
+    assert sessions["active"].id.hex[:8] not in html
+    assert RefreshToken.objects.live().filter(user__email="bob@example.com").count() == 2
+
+
+def test_select_across_is_carried_to_the_confirmation(admin_client, sessions):
+    params = "?status=active"
+    response = admin_client.post(
+        CHANGELIST + params,
+        {
+            "action": "revoke_selected",
+            "select_across": "1",
+            "_selected_action": [str(sessions["active"].pk)],
+        },
+    )
+    html = response.content.decode()
+    assert "3 live sessions will be revoked" in html
+    assert '<input type="hidden" name="select_across" value="1">' in html
+    assert f'href="{CHANGELIST}{params}"' in html  # "No, take me back" keeps the filter
+    confirmed = admin_client.post(
+        CHANGELIST + params,
+        {
+            "action": "revoke_selected",
+            "select_across": "1",
+            "_selected_action": [str(sessions["active"].pk)],
+            "post": "yes",
+        },
+        follow=True,
+    )
+    assert [str(m) for m in confirmed.context["messages"]] == ["Revoked 3 sessions."]
+    assert not RefreshToken.objects.live().exists()
+
+
+def test_nothing_live_in_the_selection_offers_nothing_to_confirm(admin_client, sessions):
+    response = post_action(
+        admin_client, "revoke_selected", [sessions["revoked"], sessions["expired"]], confirm=False
+    )
+    html = response.content.decode()
+    assert "nothing to revoke" in html
+    assert 'name="post"' not in html
+
+
+def test_detail_page_has_a_revoke_button_only_while_live(admin_client, sessions):
+    live = sessions["active"]
+    html = admin_client.get(detail_url(live)).content.decode()
+    assert f'<a href="{revoke_url(live)}" class="deletelink">Revoke this session</a>' in html
+    for key in ["revoked", "expired"]:
+        html = admin_client.get(detail_url(sessions[key])).content.decode()
+        assert "Revoke this session" not in html
+
+
+def test_detail_page_revoke_confirms_then_revokes(admin_client, sessions):
+    live = sessions["active"]
+    page = admin_client.get(revoke_url(live))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "1 live session will be revoked" in html and live.id.hex[:8] in html
+    assert f'href="{detail_url(live)}"' in html  # "No, take me back"
+    assert RefreshToken.objects.get(pk=live.pk).revoked_at is None
+
+    response = admin_client.post(revoke_url(live), {"post": "yes"}, follow=True)
+    assert response.redirect_chain == [(detail_url(live), 302)]
+    assert [str(m) for m in response.context["messages"]] == ["Revoked 1 session."]
+    assert RefreshToken.objects.get(pk=live.pk).revoke_reason == RevokeReason.ADMIN
+    assert "Revoke this session" not in response.content.decode()
+
+
+def test_revoking_is_csrf_protected(admin_user, sessions):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    live = sessions["active"]
+    assert client.post(revoke_url(live), {"post": "yes"}).status_code == 403
+    data = {"action": "revoke_selected", "_selected_action": [str(live.pk)], "post": "yes"}
+    assert client.post(CHANGELIST, data).status_code == 403
+    assert RefreshToken.objects.get(pk=live.pk).revoked_at is None
+
+
+@pytest.fixture
+def viewer(make_user):
+    """A staff user who may view sessions, not change (revoke) them."""
+    staff = make_user("viewer@example.com", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_refreshtoken"))
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+def test_without_change_permission_nothing_can_be_revoked(viewer, sessions):
+    live = sessions["active"]
+    assert viewer.get(CHANGELIST).status_code == 200
+    html = viewer.get(detail_url(live)).content.decode()
+    assert "Revoke this session" not in html
+    assert viewer.get(revoke_url(live)).status_code == 403
+    assert viewer.post(revoke_url(live), {"post": "yes"}).status_code == 403
+    for action in ["revoke_selected", "revoke_users_sessions"]:
+        post_action(viewer, action, [live])
+        post_action(viewer, action, [live], confirm=False)
+    assert RefreshToken.objects.get(pk=live.pk).revoked_at is None
+
+
+def test_confirmation_lists_a_bounded_number_and_counts_the_rest(admin_client, user, monkeypatch):
+    monkeypatch.setattr("tokens.admin.CONFIRM_SHOWN", 5)
+    sessions = make_sessions(user, 8)
+    response = admin_client.post(
+        CHANGELIST,
+        {"action": "revoke_selected", "select_across": "1", "_selected_action": [sessions[0].pk]},
+    )
+    html = response.content.decode()
+    assert "8 live sessions will be revoked" in html
+    assert len(response.context["sessions"]) == 5
+    assert "And 3 more." in html
+    assert sessions[0].id.hex[:8] in html and sessions[7].id.hex[:8] not in html
