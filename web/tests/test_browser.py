@@ -1,5 +1,7 @@
 """The web page in a real browser (headless Chromium) against the live server."""
 
+import os
+
 import pytest
 
 try:
@@ -150,10 +152,12 @@ def test_change_password_then_log_out_everywhere(new_page):
     expect(laptop.locator("#status")).to_have_text("Not signed in.")
 
 
-def test_wrong_password_shows_the_error_code(page):
+def test_wrong_password_shows_a_sentence_and_the_code(page):
     register(page, "dave@example.com")
     log_in(page, "dave@example.com", password="not the password")
-    expect(page.locator("#error")).to_have_text("Login failed: LOGIN_BAD_CREDENTIALS")
+    expect(page.locator("#error")).to_have_text(
+        "Could not log in. The email or password is not right. LOGIN_BAD_CREDENTIALS"
+    )
     expect(page.locator("#signed-out")).to_be_visible()
 
 
@@ -197,3 +201,65 @@ def test_api_docs_render_under_their_content_security_policy(browser, live_serve
     finally:
         context.close()
     assert problems == []
+
+
+# --- The newcomer's findings (issue "Adoption", section "The page at /") ----------------
+
+
+def look(page, name: str) -> None:
+    """With WEB_SCREENSHOTS=<directory>, save what the page looks like now, for a person."""
+    screens = os.environ.get("WEB_SCREENSHOTS")
+    if screens:
+        page.screenshot(path=f"{screens}/web-{name}.png", full_page=True)
+
+
+def test_errors_read_as_sentences_with_the_code_in_small_type(page):
+    register(page, "gina@example.com")
+    error = page.locator("#error")
+
+    log_in(page, "gina@example.com", password="not the password")
+    expect(error).to_have_text(
+        "Could not log in. The email or password is not right. LOGIN_BAD_CREDENTIALS"
+    )
+    expect(error.locator("small code")).to_have_text("LOGIN_BAD_CREDENTIALS")
+    look(page, "login-error")
+
+    page.fill("#register-email", "GINA@example.com")
+    page.fill("#register-password", PASSWORD)
+    page.click("#register-form button[type=submit]")
+    expect(error.locator("small code")).to_have_text("REGISTER_USER_ALREADY_EXISTS")
+    expect(error).to_contain_text("An account with this email already exists.")
+
+    # DRF's field errors: the validators' own sentences, under the field's label.
+    page.fill("#register-email", "gina2@example.com")
+    page.fill("#register-password", "password1")
+    page.click("#register-form button[type=submit]")
+    expect(error).to_have_text("Could not register. Password: This password is too common.")
+    look(page, "register-field-error")
+    expect(error.locator("code")).to_have_count(0)
+
+    # Anything else a page action can meet: here the rate limit, and a dead network.
+    page.route(
+        "**/api/auth/login",
+        lambda route: route.fulfill(
+            status=429, content_type="application/json", body='{"detail": "RATE_LIMITED"}'
+        ),
+    )
+    log_in(page, "gina@example.com")
+    expect(error.locator("small code")).to_have_text("RATE_LIMITED")
+    expect(error).to_contain_text("Too many attempts.")
+    page.unroute("**/api/auth/login")
+    page.route("**/api/auth/login", lambda route: route.abort())
+    log_in(page, "gina@example.com")
+    expect(error).to_contain_text("The server could not be reached.")
+    page.unroute("**/api/auth/login")
+
+    log_in(page, "gina@example.com")
+    expect(page.locator("#user-email")).to_have_text("gina@example.com")
+    page.fill("#password-current", "not the password")
+    page.fill("#password-new", "another long passphrase")
+    page.click("#password-form button[type=submit]")
+    expect(error).to_have_text(
+        "Could not change the password. The current password is not right. "
+        "CHANGE_PASSWORD_INVALID_CURRENT"
+    )

@@ -27,25 +27,73 @@
 
   const $ = (id) => document.getElementById(id);
 
+  // What a person reads for each error code the API (tokens/errors.py) or the page itself
+  // can produce; the code is shown beside it in small type, for a support request.
+  const SENTENCES = {
+    LOGIN_BAD_CREDENTIALS: "The email or password is not right.",
+    REGISTER_USER_ALREADY_EXISTS: "An account with this email already exists. Log in instead.",
+    CHANGE_PASSWORD_INVALID_CURRENT: "The current password is not right.",
+    REFRESH_TOKEN_MISSING: "You are not signed in.",
+    REFRESH_TOKEN_INVALID: "This session has ended. Please log in again.",
+    USER_INACTIVE: "This account has been deactivated.",
+    ACCESS_TOKEN_INVALID: "Your sign-in is no longer valid. Please log in again.",
+    NOT_AUTHENTICATED: "You are not signed in.",
+    REAUTHENTICATION_REQUIRED: "For this, confirm it is you: log out, log in again and retry.",
+    ORIGIN_NOT_ALLOWED: "The request came from a page this site does not trust.",
+    RATE_LIMITED: "Too many attempts. Please wait a minute and try again.",
+    SERVICE_UNAVAILABLE: "The service is unavailable right now. Please try again shortly.",
+    MALFORMED_BODY: "The server could not read the request. Reload the page and try again.",
+    BAD_REQUEST: "The server could not accept the request. Reload the page and try again.",
+    PERMISSION_DENIED: "You are not allowed to do this.",
+    NOT_FOUND: "It was not found; it may be gone already. Reload to see what is left.",
+    METHOD_NOT_ALLOWED: "The server does not accept this request. Reload the page and try again.",
+    NOT_ACCEPTABLE: "The server does not accept this request. Reload the page and try again.",
+    UNSUPPORTED_MEDIA_TYPE: "The server does not accept this request. Reload the page and try again.",
+    REQUEST_TOO_LARGE: "What you entered is too long.",
+    SERVER_ERROR: "Something went wrong on the server. Please try again later.",
+    NETWORK_ERROR: "The server could not be reached. Check your connection and try again.",
+  };
+  const UNKNOWN_ERROR = "Something went wrong.";
+
+  // The labels of the form fields that DRF's field errors name.
+  const FIELD_LABELS = {
+    email: "Email",
+    password: "Password",
+    current_password: "Current password",
+    new_password: "New password",
+    remember_me: "Remember me",
+  };
+
+  // A failed call: a stable code ({"detail": "<CODE>"}), or DRF's field errors as
+  // [[field, [message, ...]], ...], never both.
   class ApiError extends Error {
-    constructor(status, code) {
-      super(code);
+    constructor(status, data) {
+      const code = codeOf(status, data);
+      super(code || "field errors");
       this.status = status;
       this.code = code;
+      this.fields = code ? [] : Object.entries(data);
     }
   }
 
-  // The error code of a failed call: {"detail": "<CODE>"}, or DRF's field errors.
-  function errorCode(status, data) {
+  function codeOf(status, data) {
     if (data && typeof data.detail === "string") return data.detail;
-    if (data && typeof data === "object") {
-      const fields = Object.entries(data).map(([field, problems]) => {
-        const text = Array.isArray(problems) ? problems.join(" ") : JSON.stringify(problems);
-        return `${field}: ${text}`;
-      });
-      if (fields.length) return fields.join("; ");
+    if (data && typeof data === "object" && !Array.isArray(data) && Object.keys(data).length) {
+      return null; // field errors
     }
     return `HTTP_${status}`;
+  }
+
+  // The sentence for a failure, and the code to show beside it (null for field errors).
+  function describe(error) {
+    if (!(error instanceof ApiError)) return { text: UNKNOWN_ERROR, code: String(error) };
+    if (error.code) return { text: SENTENCES[error.code] || UNKNOWN_ERROR, code: error.code };
+    const text = error.fields.map(([field, problems]) => {
+      const messages = (Array.isArray(problems) ? problems : [problems]).map(String).join(" ");
+      const label = FIELD_LABELS[field];
+      return label ? `${label}: ${messages}` : messages;
+    });
+    return { text: text.join(" "), code: null };
   }
 
   // One HTTP exchange with JSON in and out; never throws for an HTTP status.
@@ -63,7 +111,7 @@
         cache: "no-store",
       });
     } catch {
-      return { ok: false, status: 0, data: { detail: "NETWORK_ERROR" } };
+      return { ok: false, status: 0, data: { detail: "NETWORK_ERROR" } }; // SENTENCES has it
     }
     let data = null;
     const text = await response.text();
@@ -90,17 +138,17 @@
 
   // POST /api/auth/refresh with the cookie. Serialized: while one is in flight, every
   // other caller gets the same promise, so the page never races itself into presenting
-  // a rotated-away token. Resolves to {ok, status, code}.
+  // a rotated-away token. Resolves to {ok, status, error}.
   function refresh() {
     if (refreshing === null) {
       refreshing = (async () => {
         const result = await send("POST", API.refresh);
         if (result.ok) {
           keepTokens(result.data);
-          return { ok: true, status: result.status, code: null };
+          return { ok: true, status: result.status, error: null };
         }
         if (result.status === 401) forgetTokens(); // the session is over
-        return { ok: false, status: result.status, code: errorCode(result.status, result.data) };
+        return { ok: false, status: result.status, error: new ApiError(result.status, result.data) };
       })().finally(() => {
         refreshing = null;
       });
@@ -118,21 +166,32 @@
       if (accessToken === null || accessToken === sentToken) {
         const refreshed = await refresh();
         if (!refreshed.ok) {
-          if (refreshed.status === 401) showSignedOut(`Your session has ended (${refreshed.code}).`);
-          throw new ApiError(result.status, errorCode(result.status, result.data));
+          if (refreshed.status === 401) {
+            showSignedOut(`Your session has ended (${refreshed.error.code}).`);
+          }
+          throw new ApiError(result.status, result.data);
         }
       }
       result = await send(method, url, { body, token: accessToken });
     }
-    if (!result.ok) throw new ApiError(result.status, errorCode(result.status, result.data));
+    if (!result.ok) throw new ApiError(result.status, result.data);
     return result.data;
   }
 
   // --- what the page shows -----------------------------------------------------------
 
-  function showError(label, code) {
+  // "Could not log in. The email or password is not right." and the code in small type.
+  function showError(failure, error) {
+    const { text, code } = describe(error);
     const box = $("error");
-    box.textContent = `${label} failed: ${code}`;
+    box.replaceChildren(`${failure} ${text}`);
+    if (code) {
+      const small = document.createElement("small");
+      const codeElement = document.createElement("code");
+      codeElement.textContent = code;
+      small.append(codeElement);
+      box.append(" ", small);
+    }
     box.hidden = false;
     $("message").hidden = true;
   }
@@ -224,14 +283,14 @@
     await Promise.all([loadUser(), loadSessions()]);
   }
 
-  // Runs an action; a failure shows its code. `label` names the action in the message.
-  function guarded(label, action) {
+  // Runs an action; a failure shows its sentence after `failure` ("Could not log in.").
+  function guarded(failure, action) {
     return async (event) => {
       if (event) event.preventDefault();
       try {
         await action(event);
       } catch (error) {
-        showError(label, error instanceof ApiError ? error.code : String(error));
+        showError(failure, error);
       }
     };
   }
@@ -242,7 +301,7 @@
     const result = await send("POST", API.register, {
       body: { email, password: $("register-password").value },
     });
-    if (!result.ok) throw new ApiError(result.status, errorCode(result.status, result.data));
+    if (!result.ok) throw new ApiError(result.status, result.data);
     form.reset();
     $("login-email").value = email;
     $("login-password").focus();
@@ -258,7 +317,7 @@
         remember_me: $("login-remember").checked,
       },
     });
-    if (!result.ok) throw new ApiError(result.status, errorCode(result.status, result.data));
+    if (!result.ok) throw new ApiError(result.status, result.data);
     form.reset();
     keepTokens(result.data);
     clearNotices();
@@ -270,19 +329,17 @@
     // still logs out. Whatever the answer, the cookie is deleted and the page forgets.
     const result = await send("POST", API.logout, { token: accessToken });
     showSignedOut("Logged out.");
-    if (!result.ok && result.status !== 401) {
-      throw new ApiError(result.status, errorCode(result.status, result.data));
-    }
+    if (!result.ok && result.status !== 401) throw new ApiError(result.status, result.data);
   }
 
   async function logoutAll() {
     const data = await api("POST", API.logoutAll);
     showSignedOut("Logged out from all devices.");
-    showMessage(data.message);
+    showMessage(data.message); // the API's sentence: "... Revoked 1 session."
   }
 
   async function revokeSession(session) {
-    await guarded("Revoke session", async () => {
+    await guarded("Could not revoke the session.", async () => {
       await api("DELETE", `${API.sessions}/${encodeURIComponent(session.id)}`);
       if (session.current) {
         // Our own session: the cookie is dead now; have the server delete it too.
@@ -309,8 +366,10 @@
   async function refreshNow() {
     const refreshed = await refresh();
     if (!refreshed.ok) {
-      if (refreshed.status === 401) showSignedOut(`Your session has ended (${refreshed.code}).`);
-      throw new ApiError(refreshed.status, refreshed.code);
+      if (refreshed.status === 401) {
+        showSignedOut(`Your session has ended (${refreshed.error.code}).`);
+      }
+      throw refreshed.error;
     }
     showMessage("Access token refreshed.");
     await loadSessions();
@@ -322,21 +381,27 @@
     const refreshed = await refresh();
     if (!refreshed.ok) {
       showSignedOut();
-      if (refreshed.status !== 401) showError("Restoring the session", refreshed.code);
+      if (refreshed.status !== 401) throw refreshed.error;
       return;
     }
     await loadAll();
   }
 
   function start() {
-    $("register-form").addEventListener("submit", guarded("Register", register));
-    $("login-form").addEventListener("submit", guarded("Login", login));
-    $("password-form").addEventListener("submit", guarded("Change password", changePassword));
-    $("reload").addEventListener("click", guarded("Reload", loadAll));
-    $("refresh").addEventListener("click", guarded("Refresh", refreshNow));
-    $("logout").addEventListener("click", guarded("Logout", logout));
-    $("logout-all").addEventListener("click", guarded("Logout from all devices", logoutAll));
-    guarded("Restoring the session", restore)();
+    $("register-form").addEventListener("submit", guarded("Could not register.", register));
+    $("login-form").addEventListener("submit", guarded("Could not log in.", login));
+    $("password-form").addEventListener(
+      "submit",
+      guarded("Could not change the password.", changePassword),
+    );
+    $("reload").addEventListener("click", guarded("Could not reload.", loadAll));
+    $("refresh").addEventListener("click", guarded("Could not refresh the token.", refreshNow));
+    $("logout").addEventListener("click", guarded("Could not log out.", logout));
+    $("logout-all").addEventListener(
+      "click",
+      guarded("Could not log out from all devices.", logoutAll),
+    );
+    guarded("Could not restore your session.", restore)();
   }
 
   start();
