@@ -13,6 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "a long enough passphrase"
 SCREENSHOT = "/tmp/web-page.png"  # noqa: S108 (a look at the page, never read back)
+ENDED_ELSEWHERE = "This session was ended on another device or by an administrator."
 
 
 def register(page, email: str, password: str = PASSWORD) -> None:
@@ -122,11 +123,12 @@ def test_revoking_another_session_logs_that_device_out(new_page):
     expect(laptop.locator("#message")).to_have_text("Session revoked.")
     expect(laptop.locator("#sessions li")).to_have_count(1)
 
-    # The phone's access token died with its session, and so did its refresh cookie.
+    # The phone's access token died with its session, and so did its refresh cookie:
+    # the phone says so, as the end of its session, not as an error of the reload.
     phone.click("#reload")
     expect(phone.locator("#signed-out")).to_be_visible()
-    expect(phone.locator("#error")).to_contain_text("ACCESS_TOKEN_INVALID")
-    expect(phone.locator("#status")).to_contain_text("REFRESH_TOKEN_INVALID")
+    expect(phone.locator("#message")).to_have_text(ENDED_ELSEWHERE)
+    expect(phone.locator("#error")).to_be_hidden()
     expect(laptop.locator("#user-email")).to_have_text("bob@example.com")
 
 
@@ -213,6 +215,13 @@ def look(page, name: str) -> None:
         page.screenshot(path=f"{screens}/web-{name}.png", full_page=True)
 
 
+def api_login(device, email: str, password: str = PASSWORD) -> dict:
+    """Log in from another device through the API; returns its Authorization header."""
+    response = device.post("/api/auth/login", data={"email": email, "password": password})
+    assert response.ok, response.text()
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
 def test_errors_read_as_sentences_with_the_code_in_small_type(page):
     register(page, "gina@example.com")
     error = page.locator("#error")
@@ -263,3 +272,29 @@ def test_errors_read_as_sentences_with_the_code_in_small_type(page):
         "Could not change the password. The current password is not right. "
         "CHANGE_PASSWORD_INVALID_CURRENT"
     )
+
+
+def test_a_session_ended_elsewhere_says_so(new_page, elsewhere):
+    page = new_page()
+    # A first visit, with no cookie, says nothing about sessions ending.
+    expect(page.locator("#status")).to_have_text("Not signed in.")
+    register(page, "kate@example.com")
+    log_in(page, "kate@example.com")
+    expect(page.locator("#user-email")).to_have_text("kate@example.com")
+
+    # Another device logs out everywhere; then the page acts (with its access token).
+    other = elsewhere()
+    assert other.post("/api/auth/logout-all", headers=api_login(other, "kate@example.com")).ok
+    page.click("#reload")
+    expect(page.locator("#signed-out")).to_be_visible()
+    expect(page.locator("#message")).to_have_text(ENDED_ELSEWHERE)
+    expect(page.locator("#status")).to_have_text("Not signed in.")
+    expect(page.locator("#error")).to_be_hidden()
+    look(page, "ended-elsewhere")
+
+    # The user's own sign-out is not "ended elsewhere".
+    log_in(page, "kate@example.com")
+    expect(page.locator("#user-email")).to_have_text("kate@example.com")
+    page.click("#logout")
+    expect(page.locator("#status")).to_have_text("Logged out.")
+    expect(page.locator("body")).not_to_contain_text("another device", use_inner_text=True)

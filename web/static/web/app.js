@@ -64,6 +64,9 @@
     remember_me: "Remember me",
   };
 
+  const SESSION_ENDED_ELSEWHERE = "This session was ended on another device or by an administrator.";
+  const SIGNED_OUT_ELSEWHERE = "You were logged out in another tab or window.";
+
   // A failed call: a stable code ({"detail": "<CODE>"}), or DRF's field errors as
   // [[field, [message, ...]], ...], never both.
   class ApiError extends Error {
@@ -75,6 +78,9 @@
       this.fields = code ? [] : Object.entries(data);
     }
   }
+
+  // The page has already said why it is signed out now (in a notice).
+  class SessionEnded extends Error {}
 
   function codeOf(status, data) {
     if (data && typeof data.detail === "string") return data.detail;
@@ -156,8 +162,25 @@
     return refreshing;
   }
 
+  // The refresh cookie stopped working while the page was signed in: show the signed-out
+  // state and say why. The cookie says who ended the session: one that is gone was
+  // deleted by a logout in this browser (another tab); one the server refuses as
+  // REFRESH_TOKEN_INVALID belongs to a session revoked elsewhere (another device's
+  // logout-all, a revoke from the session list or the admin, a password change).
+  function sessionEnded(refreshed) {
+    const reasons = {
+      REFRESH_TOKEN_INVALID: SESSION_ENDED_ELSEWHERE,
+      REFRESH_TOKEN_MISSING: SIGNED_OUT_ELSEWHERE,
+      USER_INACTIVE: SENTENCES.USER_INACTIVE,
+    };
+    showSignedOut();
+    showMessage(reasons[refreshed.error.code] || SENTENCES.REFRESH_TOKEN_INVALID, "warning");
+    return new SessionEnded();
+  }
+
   // An authenticated call. On a 401 it refreshes once and retries once; if the refresh
-  // fails with 401 too, the session is over and the page shows the signed-out state.
+  // fails with 401 too, the session is over: the page shows the signed-out state, says
+  // why, and the call throws SessionEnded.
   async function api(method, url, body) {
     const sentToken = accessToken;
     let result = await send(method, url, { body, token: sentToken });
@@ -166,10 +189,8 @@
       if (accessToken === null || accessToken === sentToken) {
         const refreshed = await refresh();
         if (!refreshed.ok) {
-          if (refreshed.status === 401) {
-            showSignedOut(`Your session has ended (${refreshed.error.code}).`);
-          }
-          throw new ApiError(result.status, result.data);
+          if (refreshed.status === 401) throw sessionEnded(refreshed);
+          throw refreshed.error;
         }
       }
       result = await send(method, url, { body, token: accessToken });
@@ -196,9 +217,11 @@
     $("message").hidden = true;
   }
 
-  function showMessage(text) {
+  // A notice: good news, or a "warning" that is nobody's mistake (a session ended).
+  function showMessage(text, tone = "ok") {
     const box = $("message");
     box.textContent = text;
+    box.classList.toggle("warning", tone === "warning");
     box.hidden = false;
     $("error").hidden = true;
   }
@@ -284,13 +307,14 @@
   }
 
   // Runs an action; a failure shows its sentence after `failure` ("Could not log in.").
+  // SessionEnded needs nothing more: a notice already says what happened.
   function guarded(failure, action) {
     return async (event) => {
       if (event) event.preventDefault();
       try {
         await action(event);
       } catch (error) {
-        showError(failure, error);
+        if (!(error instanceof SessionEnded)) showError(failure, error);
       }
     };
   }
@@ -366,9 +390,7 @@
   async function refreshNow() {
     const refreshed = await refresh();
     if (!refreshed.ok) {
-      if (refreshed.status === 401) {
-        showSignedOut(`Your session has ended (${refreshed.error.code}).`);
-      }
+      if (refreshed.status === 401) throw sessionEnded(refreshed);
       throw refreshed.error;
     }
     showMessage("Access token refreshed.");
