@@ -274,6 +274,31 @@ def test_errors_read_as_sentences_with_the_code_in_small_type(page):
     )
 
 
+def test_password_fields_are_cleared_after_every_answer_and_the_email_kept(page):
+    register(page, "jack@example.com")
+
+    page.fill("#register-email", "jack@example.com")
+    page.fill("#register-password", PASSWORD)
+    page.click("#register-form button[type=submit]")
+    expect(page.locator("#error")).to_contain_text("REGISTER_USER_ALREADY_EXISTS")
+    expect(page.locator("#register-password")).to_have_value("")
+    expect(page.locator("#register-email")).to_have_value("jack@example.com")
+
+    log_in(page, "jack@example.com", password="not the password")
+    expect(page.locator("#error")).to_contain_text("LOGIN_BAD_CREDENTIALS")
+    expect(page.locator("#login-password")).to_have_value("")
+    expect(page.locator("#login-email")).to_have_value("jack@example.com")
+
+    log_in(page, "jack@example.com")
+    expect(page.locator("#user-email")).to_have_text("jack@example.com")
+    page.fill("#password-current", "not the password")
+    page.fill("#password-new", "another long passphrase")
+    page.click("#password-form button[type=submit]")
+    expect(page.locator("#error")).to_contain_text("CHANGE_PASSWORD_INVALID_CURRENT")
+    expect(page.locator("#password-current")).to_have_value("")
+    expect(page.locator("#password-new")).to_have_value("")
+
+
 def test_a_session_ended_elsewhere_says_so(new_page, elsewhere):
     page = new_page()
     # A first visit, with no cookie, says nothing about sessions ending.

@@ -319,12 +319,18 @@
     };
   }
 
+  // The forms never keep a password once the server has answered, whatever the answer:
+  // a failed attempt is typed again, not left on the screen. Emails stay.
+  function clearPasswords(...ids) {
+    for (const id of ids) $(id).value = "";
+  }
+
   async function register(event) {
     const form = event.target;
     const email = $("register-email").value;
-    const result = await send("POST", API.register, {
-      body: { email, password: $("register-password").value },
-    });
+    const password = $("register-password").value;
+    clearPasswords("register-password");
+    const result = await send("POST", API.register, { body: { email, password } });
     if (!result.ok) throw new ApiError(result.status, result.data);
     form.reset();
     $("login-email").value = email;
@@ -334,14 +340,19 @@
 
   async function login(event) {
     const form = event.target;
+    const password = $("login-password").value;
+    clearPasswords("login-password");
     const result = await send("POST", API.login, {
       body: {
         email: $("login-email").value,
-        password: $("login-password").value,
+        password,
         remember_me: $("login-remember").checked,
       },
     });
-    if (!result.ok) throw new ApiError(result.status, result.data);
+    if (!result.ok) {
+      $("login-password").focus();
+      throw new ApiError(result.status, result.data);
+    }
     form.reset();
     keepTokens(result.data);
     clearNotices();
@@ -377,12 +388,12 @@
   }
 
   async function changePassword(event) {
-    const form = event.target;
-    const data = await api("POST", API.changePassword, {
+    const body = {
       current_password: $("password-current").value,
       new_password: $("password-new").value,
-    });
-    form.reset();
+    };
+    clearPasswords("password-current", "password-new");
+    const data = await api("POST", API.changePassword, body);
     showMessage(`Password changed; ${data.revoked} other session(s) logged out.`);
     await loadSessions();
   }
