@@ -143,7 +143,9 @@ def test_change_password_then_log_out_everywhere(new_page):
     laptop.fill("#password-current", PASSWORD)
     laptop.fill("#password-new", "another long passphrase")
     laptop.click("#password-form button[type=submit]")
-    expect(laptop.locator("#message")).to_contain_text("1 other session(s) logged out")
+    expect(laptop.locator("#message")).to_have_text(
+        "Password changed. 1 other session was logged out."
+    )
     expect(laptop.locator("#sessions li")).to_have_count(1)
     phone.click("#reload")
     expect(phone.locator("#signed-out")).to_be_visible()
@@ -323,3 +325,29 @@ def test_a_session_ended_elsewhere_says_so(new_page, elsewhere):
     page.click("#logout")
     expect(page.locator("#status")).to_have_text("Logged out.")
     expect(page.locator("body")).not_to_contain_text("another device", use_inner_text=True)
+
+
+def test_counts_read_one_session_and_two_sessions(page, elsewhere):
+    register(page, "liam@example.com")
+    log_in(page, "liam@example.com")
+    expect(page.locator("#user-email")).to_have_text("liam@example.com")
+    api_login(elsewhere(), "liam@example.com")
+
+    page.fill("#password-current", PASSWORD)
+    page.fill("#password-new", "another long passphrase")
+    page.click("#password-form button[type=submit]")
+    expect(page.locator("#message")).to_have_text(
+        "Password changed. 1 other session was logged out."
+    )
+
+    for _ in range(2):
+        api_login(elsewhere(), "liam@example.com", password="another long passphrase")
+    page.fill("#password-current", "another long passphrase")
+    page.fill("#password-new", "a third long passphrase")
+    page.click("#password-form button[type=submit]")
+    expect(page.locator("#message")).to_have_text(
+        "Password changed. 2 other sessions were logged out."
+    )
+
+    page.click("#logout-all")
+    expect(page.locator("#message")).to_contain_text("Revoked 1 session.")

@@ -67,6 +67,8 @@
   const SESSION_ENDED_ELSEWHERE = "This session was ended on another device or by an administrator.";
   const SIGNED_OUT_ELSEWHERE = "You were logged out in another tab or window.";
 
+  const plural = (count, one, many) => (count === 1 ? one : many);
+
   // A failed call: a stable code ({"detail": "<CODE>"}), or DRF's field errors as
   // [[field, [message, ...]], ...], never both.
   class ApiError extends Error {
@@ -394,7 +396,12 @@
     };
     clearPasswords("password-current", "password-new");
     const data = await api("POST", API.changePassword, body);
-    showMessage(`Password changed; ${data.revoked} other session(s) logged out.`);
+    const others = data.revoked;
+    showMessage(
+      others === 0
+        ? "Password changed."
+        : `Password changed. ${others} other ${plural(others, "session was", "sessions were")} logged out.`,
+    );
     await loadSessions();
   }
 
