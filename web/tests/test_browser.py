@@ -276,6 +276,13 @@ def test_errors_read_as_sentences_with_the_code_in_small_type(page):
     )
 
 
+def test_signed_in_as_is_said_once(page):
+    register(page, "iris@example.com")
+    log_in(page, "iris@example.com")
+    expect(page.locator("#user-email")).to_have_text("iris@example.com")
+    assert page.evaluate("document.body.innerText.split('Signed in as').length - 1") == 1
+
+
 def test_password_fields_are_cleared_after_every_answer_and_the_email_kept(page):
     register(page, "jack@example.com")
 

@@ -248,6 +248,7 @@
     document.body.dataset.state = "signed-out";
   }
 
+  // The heading says who is signed in; the status line is for what just happened.
   function showUser(user) {
     $("user-email").textContent = user.email;
     $("password-username").value = user.email;
@@ -255,7 +256,7 @@
     $("user-joined").textContent = new Date(user.date_joined).toLocaleString();
     $("signed-out").hidden = true;
     $("signed-in").hidden = false;
-    $("status").textContent = `Signed in as ${user.email}.`;
+    $("status").textContent = "";
     document.body.dataset.state = "signed-in";
   }
 
