@@ -209,6 +209,16 @@ def test_api_docs_render_under_their_content_security_policy(browser, live_serve
 
 # --- The newcomer's findings (issue "Adoption", section "The page at /") ----------------
 
+FIREFOX_ON_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
+)
+SAFARI_ON_IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"
+)
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1400, "height": 900}
+
 
 def look(page, name: str) -> None:
     """With WEB_SCREENSHOTS=<directory>, save what the page looks like now, for a person."""
@@ -274,6 +284,36 @@ def test_errors_read_as_sentences_with_the_code_in_small_type(page):
         "Could not change the password. The current password is not right. "
         "CHANGE_PASSWORD_INVALID_CURRENT"
     )
+
+
+def test_sessions_name_the_device_on_one_line_at_phone_width(new_page, elsewhere):
+    page = new_page(viewport=PHONE)
+    register(page, "hugo@example.com")
+    log_in(page, "hugo@example.com")
+    expect(page.locator("#user-email")).to_have_text("hugo@example.com")
+    api_login(elsewhere(user_agent=FIREFOX_ON_WINDOWS), "hugo@example.com")
+    iphone = elsewhere(user_agent=SAFARI_ON_IPHONE)
+    listed = iphone.get("/api/auth/sessions", headers=api_login(iphone, "hugo@example.com"))
+
+    page.click("#reload")
+    rows = page.locator("#sessions li")
+    expect(rows).to_have_count(3)
+    for session in listed.json():
+        row = page.locator(f'#sessions li[data-session-id="{session["id"]}"]')
+        device = row.locator(".device")
+        expect(device).to_have_text(session["device"])
+        expect(device).to_have_attribute("title", session["user_agent"])
+        lines = device.evaluate(
+            "e => e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight)"
+        )
+        assert round(lines) == 1, (session["device"], lines)
+    assert {s["device"] for s in listed.json()} >= {"Firefox on Windows", "Mobile Safari on iOS"}
+    # Nothing sticks out sideways on the phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    look(page, "signed-in-3-sessions-phone")
+    page.set_viewport_size(DESKTOP)
+    look(page, "signed-in-3-sessions-desktop")
 
 
 def test_signed_in_as_is_said_once(page):

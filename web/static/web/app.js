@@ -26,6 +26,8 @@
   let refreshing = null; // the one refresh in flight; concurrent callers await it
 
   const $ = (id) => document.getElementById(id);
+  const formatTime = (value) =>
+    new Date(value).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 
   // What a person reads for each error code the API (tokens/errors.py) or the page itself
   // can produce; the code is shown beside it in small type, for a support request.
@@ -136,7 +138,7 @@
   function keepTokens(data) {
     accessToken = data.access_token;
     accessExpiresAt = new Date(Date.now() + data.expires_in * 1000);
-    $("token-expires").textContent = accessExpiresAt.toLocaleString();
+    $("token-expires").textContent = formatTime(accessExpiresAt);
   }
 
   function forgetTokens() {
@@ -253,13 +255,22 @@
     $("user-email").textContent = user.email;
     $("password-username").value = user.email;
     $("user-id").textContent = user.id;
-    $("user-joined").textContent = new Date(user.date_joined).toLocaleString();
+    $("user-joined").textContent = formatTime(user.date_joined);
     $("signed-out").hidden = true;
     $("signed-in").hidden = false;
     $("status").textContent = "";
     document.body.dataset.state = "signed-in";
   }
 
+  function span(className, text) {
+    const element = document.createElement("span");
+    element.className = className;
+    element.textContent = text;
+    return element;
+  }
+
+  // One session: the device by name ("Chrome on Linux"; the raw User-Agent as its
+  // tooltip), its address, when it signed in and was last used, and a revoke button.
   function sessionItem(session) {
     const item = document.createElement("li");
     item.dataset.sessionId = session.id;
@@ -267,27 +278,26 @@
 
     const details = document.createElement("div");
     details.className = "details";
-    const title = document.createElement("strong");
-    title.textContent = session.ip_address || "unknown address";
-    if (session.current) {
-      const badge = document.createElement("span");
-      badge.className = "badge";
-      badge.textContent = "current";
-      title.append(badge);
-    }
-    const agent = document.createElement("span");
-    agent.className = "agent";
-    agent.textContent = session.user_agent || "unknown device";
-    const times = document.createElement("span");
-    times.textContent =
-      `signed in ${new Date(session.created_at).toLocaleString()}, ` +
-      `last used ${new Date(session.last_used_at).toLocaleString()}`;
-    details.append(title, agent, times);
+    const head = document.createElement("div");
+    head.className = "head";
+    const device = document.createElement("strong");
+    device.className = "device";
+    device.textContent = session.device || "Unknown device";
+    device.title = session.user_agent || "";
+    head.append(device);
+    if (session.current) head.append(span("badge", "this device"));
+    details.append(
+      head,
+      span("address", session.ip_address || "unknown address"),
+      span("time", `Signed in ${formatTime(session.created_at)}`),
+      span("time", `Last used ${formatTime(session.last_used_at)}`),
+    );
 
     const revoke = document.createElement("button");
     revoke.type = "button";
     revoke.className = "revoke";
-    revoke.textContent = session.current ? "Revoke (log out)" : "Revoke";
+    revoke.textContent = session.current ? "Log out" : "Revoke";
+    revoke.title = session.current ? "Revoke this session: log out here" : "Log that device out";
     revoke.addEventListener("click", () => revokeSession(session));
 
     item.append(details, revoke);
