@@ -1,5 +1,7 @@
 """The web page in a real browser (headless Chromium) against the live server."""
 
+import os
+
 import pytest
 
 try:
@@ -11,6 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "a long enough passphrase"
 SCREENSHOT = "/tmp/web-page.png"  # noqa: S108 (a look at the page, never read back)
+ENDED_ELSEWHERE = "This session was ended on another device or by an administrator."
 
 
 def register(page, email: str, password: str = PASSWORD) -> None:
@@ -120,11 +123,12 @@ def test_revoking_another_session_logs_that_device_out(new_page):
     expect(laptop.locator("#message")).to_have_text("Session revoked.")
     expect(laptop.locator("#sessions li")).to_have_count(1)
 
-    # The phone's access token died with its session, and so did its refresh cookie.
+    # The phone's access token died with its session, and so did its refresh cookie:
+    # the phone says so, as the end of its session, not as an error of the reload.
     phone.click("#reload")
     expect(phone.locator("#signed-out")).to_be_visible()
-    expect(phone.locator("#error")).to_contain_text("ACCESS_TOKEN_INVALID")
-    expect(phone.locator("#status")).to_contain_text("REFRESH_TOKEN_INVALID")
+    expect(phone.locator("#message")).to_have_text(ENDED_ELSEWHERE)
+    expect(phone.locator("#error")).to_be_hidden()
     expect(laptop.locator("#user-email")).to_have_text("bob@example.com")
 
 
@@ -139,7 +143,9 @@ def test_change_password_then_log_out_everywhere(new_page):
     laptop.fill("#password-current", PASSWORD)
     laptop.fill("#password-new", "another long passphrase")
     laptop.click("#password-form button[type=submit]")
-    expect(laptop.locator("#message")).to_contain_text("1 other session(s) logged out")
+    expect(laptop.locator("#message")).to_have_text(
+        "Password changed. 1 other session was logged out."
+    )
     expect(laptop.locator("#sessions li")).to_have_count(1)
     phone.click("#reload")
     expect(phone.locator("#signed-out")).to_be_visible()
@@ -150,10 +156,12 @@ def test_change_password_then_log_out_everywhere(new_page):
     expect(laptop.locator("#status")).to_have_text("Not signed in.")
 
 
-def test_wrong_password_shows_the_error_code(page):
+def test_wrong_password_shows_a_sentence_and_the_code(page):
     register(page, "dave@example.com")
     log_in(page, "dave@example.com", password="not the password")
-    expect(page.locator("#error")).to_have_text("Login failed: LOGIN_BAD_CREDENTIALS")
+    expect(page.locator("#error")).to_have_text(
+        "Could not log in. The email or password is not right. LOGIN_BAD_CREDENTIALS"
+    )
     expect(page.locator("#signed-out")).to_be_visible()
 
 
@@ -197,3 +205,196 @@ def test_api_docs_render_under_their_content_security_policy(browser, live_serve
     finally:
         context.close()
     assert problems == []
+
+
+# --- The newcomer's findings (issue "Adoption", section "The page at /") ----------------
+
+FIREFOX_ON_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
+)
+SAFARI_ON_IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"
+)
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1400, "height": 900}
+
+
+def look(page, name: str) -> None:
+    """With WEB_SCREENSHOTS=<directory>, save what the page looks like now, for a person."""
+    screens = os.environ.get("WEB_SCREENSHOTS")
+    if screens:
+        page.screenshot(path=f"{screens}/web-{name}.png", full_page=True)
+
+
+def api_login(device, email: str, password: str = PASSWORD) -> dict:
+    """Log in from another device through the API; returns its Authorization header."""
+    response = device.post("/api/auth/login", data={"email": email, "password": password})
+    assert response.ok, response.text()
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def test_errors_read_as_sentences_with_the_code_in_small_type(page):
+    register(page, "gina@example.com")
+    error = page.locator("#error")
+
+    log_in(page, "gina@example.com", password="not the password")
+    expect(error).to_have_text(
+        "Could not log in. The email or password is not right. LOGIN_BAD_CREDENTIALS"
+    )
+    expect(error.locator("small code")).to_have_text("LOGIN_BAD_CREDENTIALS")
+    look(page, "login-error")
+
+    page.fill("#register-email", "GINA@example.com")
+    page.fill("#register-password", PASSWORD)
+    page.click("#register-form button[type=submit]")
+    expect(error.locator("small code")).to_have_text("REGISTER_USER_ALREADY_EXISTS")
+    expect(error).to_contain_text("An account with this email already exists.")
+
+    # DRF's field errors: the validators' own sentences, under the field's label.
+    page.fill("#register-email", "gina2@example.com")
+    page.fill("#register-password", "password1")
+    page.click("#register-form button[type=submit]")
+    expect(error).to_have_text("Could not register. Password: This password is too common.")
+    look(page, "register-field-error")
+    expect(error.locator("code")).to_have_count(0)
+
+    # Anything else a page action can meet: here the rate limit, and a dead network.
+    page.route(
+        "**/api/auth/login",
+        lambda route: route.fulfill(
+            status=429, content_type="application/json", body='{"detail": "RATE_LIMITED"}'
+        ),
+    )
+    log_in(page, "gina@example.com")
+    expect(error.locator("small code")).to_have_text("RATE_LIMITED")
+    expect(error).to_contain_text("Too many attempts.")
+    page.unroute("**/api/auth/login")
+    page.route("**/api/auth/login", lambda route: route.abort())
+    log_in(page, "gina@example.com")
+    expect(error).to_contain_text("The server could not be reached.")
+    page.unroute("**/api/auth/login")
+
+    log_in(page, "gina@example.com")
+    expect(page.locator("#user-email")).to_have_text("gina@example.com")
+    page.fill("#password-current", "not the password")
+    page.fill("#password-new", "another long passphrase")
+    page.click("#password-form button[type=submit]")
+    expect(error).to_have_text(
+        "Could not change the password. The current password is not right. "
+        "CHANGE_PASSWORD_INVALID_CURRENT"
+    )
+
+
+def test_sessions_name_the_device_on_one_line_at_phone_width(new_page, elsewhere):
+    page = new_page(viewport=PHONE)
+    register(page, "hugo@example.com")
+    log_in(page, "hugo@example.com")
+    expect(page.locator("#user-email")).to_have_text("hugo@example.com")
+    api_login(elsewhere(user_agent=FIREFOX_ON_WINDOWS), "hugo@example.com")
+    iphone = elsewhere(user_agent=SAFARI_ON_IPHONE)
+    listed = iphone.get("/api/auth/sessions", headers=api_login(iphone, "hugo@example.com"))
+
+    page.click("#reload")
+    rows = page.locator("#sessions li")
+    expect(rows).to_have_count(3)
+    for session in listed.json():
+        row = page.locator(f'#sessions li[data-session-id="{session["id"]}"]')
+        device = row.locator(".device")
+        expect(device).to_have_text(session["device"])
+        expect(device).to_have_attribute("title", session["user_agent"])
+        lines = device.evaluate(
+            "e => e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight)"
+        )
+        assert round(lines) == 1, (session["device"], lines)
+    assert {s["device"] for s in listed.json()} >= {"Firefox on Windows", "Mobile Safari on iOS"}
+    # Nothing sticks out sideways on the phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    look(page, "signed-in-3-sessions-phone")
+    page.set_viewport_size(DESKTOP)
+    look(page, "signed-in-3-sessions-desktop")
+
+
+def test_signed_in_as_is_said_once(page):
+    register(page, "iris@example.com")
+    log_in(page, "iris@example.com")
+    expect(page.locator("#user-email")).to_have_text("iris@example.com")
+    assert page.evaluate("document.body.innerText.split('Signed in as').length - 1") == 1
+
+
+def test_password_fields_are_cleared_after_every_answer_and_the_email_kept(page):
+    register(page, "jack@example.com")
+
+    page.fill("#register-email", "jack@example.com")
+    page.fill("#register-password", PASSWORD)
+    page.click("#register-form button[type=submit]")
+    expect(page.locator("#error")).to_contain_text("REGISTER_USER_ALREADY_EXISTS")
+    expect(page.locator("#register-password")).to_have_value("")
+    expect(page.locator("#register-email")).to_have_value("jack@example.com")
+
+    log_in(page, "jack@example.com", password="not the password")
+    expect(page.locator("#error")).to_contain_text("LOGIN_BAD_CREDENTIALS")
+    expect(page.locator("#login-password")).to_have_value("")
+    expect(page.locator("#login-email")).to_have_value("jack@example.com")
+
+    log_in(page, "jack@example.com")
+    expect(page.locator("#user-email")).to_have_text("jack@example.com")
+    page.fill("#password-current", "not the password")
+    page.fill("#password-new", "another long passphrase")
+    page.click("#password-form button[type=submit]")
+    expect(page.locator("#error")).to_contain_text("CHANGE_PASSWORD_INVALID_CURRENT")
+    expect(page.locator("#password-current")).to_have_value("")
+    expect(page.locator("#password-new")).to_have_value("")
+
+
+def test_a_session_ended_elsewhere_says_so(new_page, elsewhere):
+    page = new_page()
+    # A first visit, with no cookie, says nothing about sessions ending.
+    expect(page.locator("#status")).to_have_text("Not signed in.")
+    register(page, "kate@example.com")
+    log_in(page, "kate@example.com")
+    expect(page.locator("#user-email")).to_have_text("kate@example.com")
+
+    # Another device logs out everywhere; then the page acts (with its access token).
+    other = elsewhere()
+    assert other.post("/api/auth/logout-all", headers=api_login(other, "kate@example.com")).ok
+    page.click("#reload")
+    expect(page.locator("#signed-out")).to_be_visible()
+    expect(page.locator("#message")).to_have_text(ENDED_ELSEWHERE)
+    expect(page.locator("#status")).to_have_text("Not signed in.")
+    expect(page.locator("#error")).to_be_hidden()
+    look(page, "ended-elsewhere")
+
+    # The user's own sign-out is not "ended elsewhere".
+    log_in(page, "kate@example.com")
+    expect(page.locator("#user-email")).to_have_text("kate@example.com")
+    page.click("#logout")
+    expect(page.locator("#status")).to_have_text("Logged out.")
+    expect(page.locator("body")).not_to_contain_text("another device", use_inner_text=True)
+
+
+def test_counts_read_one_session_and_two_sessions(page, elsewhere):
+    register(page, "liam@example.com")
+    log_in(page, "liam@example.com")
+    expect(page.locator("#user-email")).to_have_text("liam@example.com")
+    api_login(elsewhere(), "liam@example.com")
+
+    page.fill("#password-current", PASSWORD)
+    page.fill("#password-new", "another long passphrase")
+    page.click("#password-form button[type=submit]")
+    expect(page.locator("#message")).to_have_text(
+        "Password changed. 1 other session was logged out."
+    )
+
+    for _ in range(2):
+        api_login(elsewhere(), "liam@example.com", password="another long passphrase")
+    page.fill("#password-current", "another long passphrase")
+    page.fill("#password-new", "a third long passphrase")
+    page.click("#password-form button[type=submit]")
+    expect(page.locator("#message")).to_have_text(
+        "Password changed. 2 other sessions were logged out."
+    )
+
+    page.click("#logout-all")
+    expect(page.locator("#message")).to_contain_text("Revoked 1 session.")

@@ -112,3 +112,24 @@ def test_gunicorn_serves_the_page_with_debug_off(tmp_path):
                 conn.close()
     finally:
         server.stop()
+
+
+def every_error_code() -> set[str]:
+    """Every code the API can answer with: tokens/errors.py's names and its by-status codes."""
+    from tokens import errors
+
+    codes = {
+        value
+        for name, value in vars(errors).items()
+        if name.isupper() and isinstance(value, str) and value == name
+    }
+    return codes | set(errors.BY_STATUS.values())
+
+
+def test_the_script_has_a_sentence_for_every_error_code():
+    script = (STATIC / "app.js").read_text()
+    table = re.search(r"const SENTENCES = \{(.*?)\n  \};", script, re.S)
+    assert table, "app.js has one table of code -> sentence, SENTENCES"
+    codes = set(re.findall(r"^\s+([A-Z_]+):", table.group(1), re.M))
+    assert every_error_code() - codes == set()
+    assert "LOGIN_BAD_CREDENTIALS" in every_error_code()  # the names were read

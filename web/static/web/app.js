@@ -26,26 +26,84 @@
   let refreshing = null; // the one refresh in flight; concurrent callers await it
 
   const $ = (id) => document.getElementById(id);
+  const formatTime = (value) =>
+    new Date(value).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 
+  // What a person reads for each error code the API (tokens/errors.py) or the page itself
+  // can produce; the code is shown beside it in small type, for a support request.
+  const SENTENCES = {
+    LOGIN_BAD_CREDENTIALS: "The email or password is not right.",
+    REGISTER_USER_ALREADY_EXISTS: "An account with this email already exists. Log in instead.",
+    CHANGE_PASSWORD_INVALID_CURRENT: "The current password is not right.",
+    REFRESH_TOKEN_MISSING: "You are not signed in.",
+    REFRESH_TOKEN_INVALID: "This session has ended. Please log in again.",
+    USER_INACTIVE: "This account has been deactivated.",
+    ACCESS_TOKEN_INVALID: "Your sign-in is no longer valid. Please log in again.",
+    NOT_AUTHENTICATED: "You are not signed in.",
+    REAUTHENTICATION_REQUIRED: "For this, confirm it is you: log out, log in again and retry.",
+    ORIGIN_NOT_ALLOWED: "The request came from a page this site does not trust.",
+    RATE_LIMITED: "Too many attempts. Please wait a minute and try again.",
+    SERVICE_UNAVAILABLE: "The service is unavailable right now. Please try again shortly.",
+    MALFORMED_BODY: "The server could not read the request. Reload the page and try again.",
+    BAD_REQUEST: "The server could not accept the request. Reload the page and try again.",
+    PERMISSION_DENIED: "You are not allowed to do this.",
+    NOT_FOUND: "It was not found; it may be gone already. Reload to see what is left.",
+    METHOD_NOT_ALLOWED: "The server does not accept this request. Reload the page and try again.",
+    NOT_ACCEPTABLE: "The server does not accept this request. Reload the page and try again.",
+    UNSUPPORTED_MEDIA_TYPE: "The server does not accept this request. Reload the page and try again.",
+    REQUEST_TOO_LARGE: "What you entered is too long.",
+    SERVER_ERROR: "Something went wrong on the server. Please try again later.",
+    NETWORK_ERROR: "The server could not be reached. Check your connection and try again.",
+  };
+  const UNKNOWN_ERROR = "Something went wrong.";
+
+  // The labels of the form fields that DRF's field errors name.
+  const FIELD_LABELS = {
+    email: "Email",
+    password: "Password",
+    current_password: "Current password",
+    new_password: "New password",
+    remember_me: "Remember me",
+  };
+
+  const SESSION_ENDED_ELSEWHERE = "This session was ended on another device or by an administrator.";
+  const SIGNED_OUT_ELSEWHERE = "You were logged out in another tab or window.";
+
+  const plural = (count, one, many) => (count === 1 ? one : many);
+
+  // A failed call: a stable code ({"detail": "<CODE>"}), or DRF's field errors as
+  // [[field, [message, ...]], ...], never both.
   class ApiError extends Error {
-    constructor(status, code) {
-      super(code);
+    constructor(status, data) {
+      const code = codeOf(status, data);
+      super(code || "field errors");
       this.status = status;
       this.code = code;
+      this.fields = code ? [] : Object.entries(data);
     }
   }
 
-  // The error code of a failed call: {"detail": "<CODE>"}, or DRF's field errors.
-  function errorCode(status, data) {
+  // The page has already said why it is signed out now (in a notice).
+  class SessionEnded extends Error {}
+
+  function codeOf(status, data) {
     if (data && typeof data.detail === "string") return data.detail;
-    if (data && typeof data === "object") {
-      const fields = Object.entries(data).map(([field, problems]) => {
-        const text = Array.isArray(problems) ? problems.join(" ") : JSON.stringify(problems);
-        return `${field}: ${text}`;
-      });
-      if (fields.length) return fields.join("; ");
+    if (data && typeof data === "object" && !Array.isArray(data) && Object.keys(data).length) {
+      return null; // field errors
     }
     return `HTTP_${status}`;
+  }
+
+  // The sentence for a failure, and the code to show beside it (null for field errors).
+  function describe(error) {
+    if (!(error instanceof ApiError)) return { text: UNKNOWN_ERROR, code: String(error) };
+    if (error.code) return { text: SENTENCES[error.code] || UNKNOWN_ERROR, code: error.code };
+    const text = error.fields.map(([field, problems]) => {
+      const messages = (Array.isArray(problems) ? problems : [problems]).map(String).join(" ");
+      const label = FIELD_LABELS[field];
+      return label ? `${label}: ${messages}` : messages;
+    });
+    return { text: text.join(" "), code: null };
   }
 
   // One HTTP exchange with JSON in and out; never throws for an HTTP status.
@@ -63,7 +121,7 @@
         cache: "no-store",
       });
     } catch {
-      return { ok: false, status: 0, data: { detail: "NETWORK_ERROR" } };
+      return { ok: false, status: 0, data: { detail: "NETWORK_ERROR" } }; // SENTENCES has it
     }
     let data = null;
     const text = await response.text();
@@ -80,7 +138,7 @@
   function keepTokens(data) {
     accessToken = data.access_token;
     accessExpiresAt = new Date(Date.now() + data.expires_in * 1000);
-    $("token-expires").textContent = accessExpiresAt.toLocaleString();
+    $("token-expires").textContent = formatTime(accessExpiresAt);
   }
 
   function forgetTokens() {
@@ -90,17 +148,17 @@
 
   // POST /api/auth/refresh with the cookie. Serialized: while one is in flight, every
   // other caller gets the same promise, so the page never races itself into presenting
-  // a rotated-away token. Resolves to {ok, status, code}.
+  // a rotated-away token. Resolves to {ok, status, error}.
   function refresh() {
     if (refreshing === null) {
       refreshing = (async () => {
         const result = await send("POST", API.refresh);
         if (result.ok) {
           keepTokens(result.data);
-          return { ok: true, status: result.status, code: null };
+          return { ok: true, status: result.status, error: null };
         }
         if (result.status === 401) forgetTokens(); // the session is over
-        return { ok: false, status: result.status, code: errorCode(result.status, result.data) };
+        return { ok: false, status: result.status, error: new ApiError(result.status, result.data) };
       })().finally(() => {
         refreshing = null;
       });
@@ -108,8 +166,25 @@
     return refreshing;
   }
 
+  // The refresh cookie stopped working while the page was signed in: show the signed-out
+  // state and say why. The cookie says who ended the session: one that is gone was
+  // deleted by a logout in this browser (another tab); one the server refuses as
+  // REFRESH_TOKEN_INVALID belongs to a session revoked elsewhere (another device's
+  // logout-all, a revoke from the session list or the admin, a password change).
+  function sessionEnded(refreshed) {
+    const reasons = {
+      REFRESH_TOKEN_INVALID: SESSION_ENDED_ELSEWHERE,
+      REFRESH_TOKEN_MISSING: SIGNED_OUT_ELSEWHERE,
+      USER_INACTIVE: SENTENCES.USER_INACTIVE,
+    };
+    showSignedOut();
+    showMessage(reasons[refreshed.error.code] || SENTENCES.REFRESH_TOKEN_INVALID, "warning");
+    return new SessionEnded();
+  }
+
   // An authenticated call. On a 401 it refreshes once and retries once; if the refresh
-  // fails with 401 too, the session is over and the page shows the signed-out state.
+  // fails with 401 too, the session is over: the page shows the signed-out state, says
+  // why, and the call throws SessionEnded.
   async function api(method, url, body) {
     const sentToken = accessToken;
     let result = await send(method, url, { body, token: sentToken });
@@ -118,28 +193,39 @@
       if (accessToken === null || accessToken === sentToken) {
         const refreshed = await refresh();
         if (!refreshed.ok) {
-          if (refreshed.status === 401) showSignedOut(`Your session has ended (${refreshed.code}).`);
-          throw new ApiError(result.status, errorCode(result.status, result.data));
+          if (refreshed.status === 401) throw sessionEnded(refreshed);
+          throw refreshed.error;
         }
       }
       result = await send(method, url, { body, token: accessToken });
     }
-    if (!result.ok) throw new ApiError(result.status, errorCode(result.status, result.data));
+    if (!result.ok) throw new ApiError(result.status, result.data);
     return result.data;
   }
 
   // --- what the page shows -----------------------------------------------------------
 
-  function showError(label, code) {
+  // "Could not log in. The email or password is not right." and the code in small type.
+  function showError(failure, error) {
+    const { text, code } = describe(error);
     const box = $("error");
-    box.textContent = `${label} failed: ${code}`;
+    box.replaceChildren(`${failure} ${text}`);
+    if (code) {
+      const small = document.createElement("small");
+      const codeElement = document.createElement("code");
+      codeElement.textContent = code;
+      small.append(codeElement);
+      box.append(" ", small);
+    }
     box.hidden = false;
     $("message").hidden = true;
   }
 
-  function showMessage(text) {
+  // A notice: good news, or a "warning" that is nobody's mistake (a session ended).
+  function showMessage(text, tone = "ok") {
     const box = $("message");
     box.textContent = text;
+    box.classList.toggle("warning", tone === "warning");
     box.hidden = false;
     $("error").hidden = true;
   }
@@ -164,17 +250,27 @@
     document.body.dataset.state = "signed-out";
   }
 
+  // The heading says who is signed in; the status line is for what just happened.
   function showUser(user) {
     $("user-email").textContent = user.email;
     $("password-username").value = user.email;
     $("user-id").textContent = user.id;
-    $("user-joined").textContent = new Date(user.date_joined).toLocaleString();
+    $("user-joined").textContent = formatTime(user.date_joined);
     $("signed-out").hidden = true;
     $("signed-in").hidden = false;
-    $("status").textContent = `Signed in as ${user.email}.`;
+    $("status").textContent = "";
     document.body.dataset.state = "signed-in";
   }
 
+  function span(className, text) {
+    const element = document.createElement("span");
+    element.className = className;
+    element.textContent = text;
+    return element;
+  }
+
+  // One session: the device by name ("Chrome on Linux"; the raw User-Agent as its
+  // tooltip), its address, when it signed in and was last used, and a revoke button.
   function sessionItem(session) {
     const item = document.createElement("li");
     item.dataset.sessionId = session.id;
@@ -182,27 +278,26 @@
 
     const details = document.createElement("div");
     details.className = "details";
-    const title = document.createElement("strong");
-    title.textContent = session.ip_address || "unknown address";
-    if (session.current) {
-      const badge = document.createElement("span");
-      badge.className = "badge";
-      badge.textContent = "current";
-      title.append(badge);
-    }
-    const agent = document.createElement("span");
-    agent.className = "agent";
-    agent.textContent = session.user_agent || "unknown device";
-    const times = document.createElement("span");
-    times.textContent =
-      `signed in ${new Date(session.created_at).toLocaleString()}, ` +
-      `last used ${new Date(session.last_used_at).toLocaleString()}`;
-    details.append(title, agent, times);
+    const head = document.createElement("div");
+    head.className = "head";
+    const device = document.createElement("strong");
+    device.className = "device";
+    device.textContent = session.device || "Unknown device";
+    device.title = session.user_agent || "";
+    head.append(device);
+    if (session.current) head.append(span("badge", "this device"));
+    details.append(
+      head,
+      span("address", session.ip_address || "unknown address"),
+      span("time", `Signed in ${formatTime(session.created_at)}`),
+      span("time", `Last used ${formatTime(session.last_used_at)}`),
+    );
 
     const revoke = document.createElement("button");
     revoke.type = "button";
     revoke.className = "revoke";
-    revoke.textContent = session.current ? "Revoke (log out)" : "Revoke";
+    revoke.textContent = session.current ? "Log out" : "Revoke";
+    revoke.title = session.current ? "Revoke this session: log out here" : "Log that device out";
     revoke.addEventListener("click", () => revokeSession(session));
 
     item.append(details, revoke);
@@ -224,25 +319,32 @@
     await Promise.all([loadUser(), loadSessions()]);
   }
 
-  // Runs an action; a failure shows its code. `label` names the action in the message.
-  function guarded(label, action) {
+  // Runs an action; a failure shows its sentence after `failure` ("Could not log in.").
+  // SessionEnded needs nothing more: a notice already says what happened.
+  function guarded(failure, action) {
     return async (event) => {
       if (event) event.preventDefault();
       try {
         await action(event);
       } catch (error) {
-        showError(label, error instanceof ApiError ? error.code : String(error));
+        if (!(error instanceof SessionEnded)) showError(failure, error);
       }
     };
+  }
+
+  // The forms never keep a password once the server has answered, whatever the answer:
+  // a failed attempt is typed again, not left on the screen. Emails stay.
+  function clearPasswords(...ids) {
+    for (const id of ids) $(id).value = "";
   }
 
   async function register(event) {
     const form = event.target;
     const email = $("register-email").value;
-    const result = await send("POST", API.register, {
-      body: { email, password: $("register-password").value },
-    });
-    if (!result.ok) throw new ApiError(result.status, errorCode(result.status, result.data));
+    const password = $("register-password").value;
+    clearPasswords("register-password");
+    const result = await send("POST", API.register, { body: { email, password } });
+    if (!result.ok) throw new ApiError(result.status, result.data);
     form.reset();
     $("login-email").value = email;
     $("login-password").focus();
@@ -251,14 +353,19 @@
 
   async function login(event) {
     const form = event.target;
+    const password = $("login-password").value;
+    clearPasswords("login-password");
     const result = await send("POST", API.login, {
       body: {
         email: $("login-email").value,
-        password: $("login-password").value,
+        password,
         remember_me: $("login-remember").checked,
       },
     });
-    if (!result.ok) throw new ApiError(result.status, errorCode(result.status, result.data));
+    if (!result.ok) {
+      $("login-password").focus();
+      throw new ApiError(result.status, result.data);
+    }
     form.reset();
     keepTokens(result.data);
     clearNotices();
@@ -270,19 +377,17 @@
     // still logs out. Whatever the answer, the cookie is deleted and the page forgets.
     const result = await send("POST", API.logout, { token: accessToken });
     showSignedOut("Logged out.");
-    if (!result.ok && result.status !== 401) {
-      throw new ApiError(result.status, errorCode(result.status, result.data));
-    }
+    if (!result.ok && result.status !== 401) throw new ApiError(result.status, result.data);
   }
 
   async function logoutAll() {
     const data = await api("POST", API.logoutAll);
     showSignedOut("Logged out from all devices.");
-    showMessage(data.message);
+    showMessage(data.message); // the API's sentence: "... Revoked 1 session."
   }
 
   async function revokeSession(session) {
-    await guarded("Revoke session", async () => {
+    await guarded("Could not revoke the session.", async () => {
       await api("DELETE", `${API.sessions}/${encodeURIComponent(session.id)}`);
       if (session.current) {
         // Our own session: the cookie is dead now; have the server delete it too.
@@ -296,21 +401,26 @@
   }
 
   async function changePassword(event) {
-    const form = event.target;
-    const data = await api("POST", API.changePassword, {
+    const body = {
       current_password: $("password-current").value,
       new_password: $("password-new").value,
-    });
-    form.reset();
-    showMessage(`Password changed; ${data.revoked} other session(s) logged out.`);
+    };
+    clearPasswords("password-current", "password-new");
+    const data = await api("POST", API.changePassword, body);
+    const others = data.revoked;
+    showMessage(
+      others === 0
+        ? "Password changed."
+        : `Password changed. ${others} other ${plural(others, "session was", "sessions were")} logged out.`,
+    );
     await loadSessions();
   }
 
   async function refreshNow() {
     const refreshed = await refresh();
     if (!refreshed.ok) {
-      if (refreshed.status === 401) showSignedOut(`Your session has ended (${refreshed.code}).`);
-      throw new ApiError(refreshed.status, refreshed.code);
+      if (refreshed.status === 401) throw sessionEnded(refreshed);
+      throw refreshed.error;
     }
     showMessage("Access token refreshed.");
     await loadSessions();
@@ -322,21 +432,27 @@
     const refreshed = await refresh();
     if (!refreshed.ok) {
       showSignedOut();
-      if (refreshed.status !== 401) showError("Restoring the session", refreshed.code);
+      if (refreshed.status !== 401) throw refreshed.error;
       return;
     }
     await loadAll();
   }
 
   function start() {
-    $("register-form").addEventListener("submit", guarded("Register", register));
-    $("login-form").addEventListener("submit", guarded("Login", login));
-    $("password-form").addEventListener("submit", guarded("Change password", changePassword));
-    $("reload").addEventListener("click", guarded("Reload", loadAll));
-    $("refresh").addEventListener("click", guarded("Refresh", refreshNow));
-    $("logout").addEventListener("click", guarded("Logout", logout));
-    $("logout-all").addEventListener("click", guarded("Logout from all devices", logoutAll));
-    guarded("Restoring the session", restore)();
+    $("register-form").addEventListener("submit", guarded("Could not register.", register));
+    $("login-form").addEventListener("submit", guarded("Could not log in.", login));
+    $("password-form").addEventListener(
+      "submit",
+      guarded("Could not change the password.", changePassword),
+    );
+    $("reload").addEventListener("click", guarded("Could not reload.", loadAll));
+    $("refresh").addEventListener("click", guarded("Could not refresh the token.", refreshNow));
+    $("logout").addEventListener("click", guarded("Could not log out.", logout));
+    $("logout-all").addEventListener(
+      "click",
+      guarded("Could not log out from all devices.", logoutAll),
+    );
+    guarded("Could not restore your session.", restore)();
   }
 
   start();
