@@ -24,8 +24,8 @@ from django.utils import timezone
 from django.utils.formats import date_format, time_format
 from django.utils.html import format_html
 
-from tokens import messages as texts
 from tokens import maintenance
+from tokens import messages as texts
 from tokens.models import RefreshToken, RevokeReason
 from tokens.paginator import EXACT_COUNT_LIMIT, CappedCountPaginator
 
