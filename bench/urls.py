@@ -1,13 +1,15 @@
-"""The project's URLs plus the floor and simplejwt's refresh, served in the same process."""
+"""The project's URLs plus the floors: a bare DRF view, and one single-row UPDATE."""
 
+from django.db import connection
 from django.urls import include, path
+from django.utils import timezone
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.views import TokenRefreshView
 
-from accounts.serializers import UserSerializer
+from tokens.models import RefreshToken
+
+SESSION_ID = RefreshToken._meta.pk  # UUIDs as the database stores them (hex on SQLite)
 
 
 class FloorView(APIView):
@@ -16,22 +18,30 @@ class FloorView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
+    def get(self, request):
+        return Response({"ok": True})
+
     def post(self, request):
         return Response({"ok": True})
 
 
-class SimpleJWTMeView(APIView):
-    """GET /api/users/me as plain simplejwt would serve it: no session check."""
+class WriteFloorView(APIView):
+    """One single-row UPDATE in autocommit: the least a refresh must write."""
 
-    authentication_classes = [JWTAuthentication]
+    authentication_classes = []
+    permission_classes = [AllowAny]
 
-    def get(self, request):
-        return Response(UserSerializer(request.user).data)
+    def post(self, request, session_id):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE tokens_refreshtoken SET last_used_at = %s WHERE id = %s",
+                [timezone.now(), SESSION_ID.get_db_prep_value(session_id, connection)],
+            )
+        return Response({"ok": True})
 
 
 urlpatterns = [
-    path("bench/simplejwt/me", SimpleJWTMeView.as_view()),
     path("bench/floor", FloorView.as_view()),
-    path("bench/simplejwt/refresh", TokenRefreshView.as_view()),
+    path("bench/write-floor/<uuid:session_id>", WriteFloorView.as_view()),
     path("", include("authsite.urls")),
 ]
