@@ -32,7 +32,7 @@ class RevokedSession:
     """What the audit trail learns about one revoked session (no token in here)."""
 
     id: uuid.UUID
-    user_id: uuid.UUID
+    user_id: object  # the user model's primary key
     ip_address: str | None
 
 
@@ -98,8 +98,9 @@ class RefreshTokenQuerySet(models.QuerySet):
         with connection.cursor() as cursor:
             cursor.execute(sql, [now_value, str(reason), *targets_params])
             rows = cursor.fetchall()
-        to_uuid = opts.pk.to_python
-        return tuple(RevokedSession(to_uuid(sid), to_uuid(uid), ip) for sid, uid, ip in rows)
+        session_id = opts.pk.to_python
+        user_id = opts.get_field("user").target_field.to_python  # any user model's pk
+        return tuple(RevokedSession(session_id(sid), user_id(uid), ip) for sid, uid, ip in rows)
 
     def insert_for_password(
         self, session: "RefreshToken", password_hash: str, now: datetime

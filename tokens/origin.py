@@ -30,7 +30,8 @@ def is_trusted_origin(request: Request, origin: str) -> bool:
     origin = origin.strip().lower().rstrip("/")
     trusted = {
         _own_origin(request),
-        *(o.lower().rstrip("/") for o in settings.CORS_ALLOWED_ORIGINS),
+        # django-cors-headers' setting, when the project uses it: one list of frontends.
+        *(o.lower().rstrip("/") for o in getattr(settings, "CORS_ALLOWED_ORIGINS", [])),
     }
     return origin in trusted
 

@@ -43,5 +43,10 @@ class TokensSettings:
             raise AttributeError(f"tokens has no setting {name!r}")
         return getattr(settings, name, DEFAULTS[name])
 
+    def __setattr__(self, name: str, value) -> None:
+        # Set the Django setting instead (override_settings, pytest-django's settings):
+        # a value stuck on this object would outlive the override.
+        raise AttributeError("tokens_settings is read-only; change the Django setting")
+
 
 tokens_settings = TokensSettings()

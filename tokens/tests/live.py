@@ -199,7 +199,7 @@ def seed_sessions(env: dict[str, str], *, users: int, sessions_per_user: int) ->
         f"for _ in range({sessions_per_user}):\n"
         "    for user in users:\n"
         "        issued = services.start_session(user, user_agent='seed')\n"
-        "        out.append({'email': user.email, 'session_id': str(issued.session.id),\n"
+        "        out.append({'email': user.get_username(), 'session_id': str(issued.session.id),\n"
         "                    'access_token': issued.access_token,\n"
         "                    'refresh_token': issued.refresh_token})\n"
         "print(json.dumps(out))\n"

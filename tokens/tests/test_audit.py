@@ -51,7 +51,7 @@ def test_full_flow_emits_each_event_and_logs_no_token(api, user, caplog, receive
     with time_machine.travel(t0, tick=False):
         first = api.post(
             "/api/auth/login",
-            {"email": user.email, "password": PASSWORD},
+            {"email": user.get_username(), "password": PASSWORD},
             format="json",
             REMOTE_ADDR="203.0.113.7",
         )

@@ -127,7 +127,7 @@ class TestPurge:
 
 class TestRevokeSessions:
     def test_user_revokes_their_live_sessions(self, mixed, user):
-        out = run("revoke_sessions", "--user", "ALICE@example.com")
+        out = run("revoke_sessions", "--user", "alice@example.com")
         assert out.strip() == "Revoked 4 sessions of alice@example.com."
         alice_live = RefreshToken.objects.live().filter(user=user)
         assert not alice_live.exists()
@@ -171,6 +171,6 @@ class TestRevokeSessions:
         response = login()
         cookie = response.cookies["refresh_token"].value
         assert crypto.decode(cookie) is not None
-        run("revoke_sessions", "--user", user.email)
+        run("revoke_sessions", "--user", user.get_username())
         assert api.get("/api/users/me", **bearer(response)).status_code == 401
         assert api.post("/api/auth/refresh").status_code == 401

@@ -50,7 +50,7 @@ def test_login_sets_last_login_and_sends_user_logged_in(api, user, login, receiv
 
 def test_a_failed_login_sends_user_login_failed_with_the_request(api, user, received):
     response = api.post(
-        "/api/auth/login", {"email": user.email, "password": "wrong"}, format="json"
+        "/api/auth/login", {"email": user.get_username(), "password": "wrong"}, format="json"
     )
     assert response.status_code == 400
     [(name, kwargs)] = received
@@ -80,5 +80,7 @@ def test_a_refused_logout_sends_nothing(api, db, received):
 
 
 def test_login_with_the_wrong_password_sends_no_logged_in(api, user, received):
-    api.post("/api/auth/login", {"email": user.email, "password": PASSWORD + "x"}, format="json")
+    api.post(
+        "/api/auth/login", {"email": user.get_username(), "password": PASSWORD + "x"}, format="json"
+    )
     assert [name for name, _ in received] == ["login_failed"]

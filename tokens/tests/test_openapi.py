@@ -5,6 +5,10 @@ from django.contrib.staticfiles import finders
 from django.core.management import call_command
 
 from tokens import errors
+from tokens.settings import tokens_settings
+
+# The project (its endpoints, middleware, docs), not the tokens app alone.
+pytestmark = pytest.mark.project
 
 # (method, path) -> {status: the codes its body may carry}, from the contract.
 CONTRACT = {
@@ -90,7 +94,7 @@ def test_cookie_authenticates_refresh_and_logout_bearer_the_rest(schema, setting
     assert schemes["refreshCookie"] == {
         "type": "apiKey",
         "in": "cookie",
-        "name": settings.REFRESH_TOKEN_COOKIE_NAME,
+        "name": tokens_settings.REFRESH_TOKEN_COOKIE_NAME,
         "description": schemes["refreshCookie"]["description"],
     }
     assert schemes["bearerAuth"]["scheme"] == "bearer"

@@ -6,6 +6,7 @@ from django.contrib.auth.backends import ModelBackend
 
 from tokens.errors import ORIGIN_NOT_ALLOWED
 from tokens.models import RefreshToken
+from tokens.settings import tokens_settings
 
 FRONTEND = "https://app.example.com"
 
@@ -92,6 +93,7 @@ def test_logout_with_an_expired_bearer_falls_back_to_the_cookie_and_its_check(ap
     assert refused(api.post("/api/auth/logout", **headers))
 
 
+@pytest.mark.project
 @pytest.mark.django_db
 def test_cors_allows_credentials_for_configured_origins_only(api, cors):
     preflight = {
@@ -109,6 +111,7 @@ def test_cors_allows_credentials_for_configured_origins_only(api, cors):
     assert "Access-Control-Allow-Origin" not in foreign
 
 
+@pytest.mark.project
 @pytest.mark.django_db
 def test_cors_headers_only_under_api(client, cors):
     response = client.get("/admin/login/", HTTP_ORIGIN=FRONTEND)
@@ -159,7 +162,7 @@ def test_login_form_from_a_foreign_page_is_refused_before_any_password_check(
 ):
     response = form_login(api, password, **headers)
     assert refused(response)
-    assert settings.REFRESH_TOKEN_COOKIE_NAME not in response.cookies
+    assert tokens_settings.REFRESH_TOKEN_COOKIE_NAME not in response.cookies
     assert password_checks == []
     assert not RefreshToken.objects.exists()
 
@@ -172,7 +175,7 @@ def test_json_login_from_a_foreign_page_is_refused(
     body = {"email": "alice@example.com", "password": "correct horse battery staple"}
     response = api.post("/api/auth/login", body, format="json", **headers)
     assert refused(response)
-    assert settings.REFRESH_TOKEN_COOKIE_NAME not in response.cookies
+    assert tokens_settings.REFRESH_TOKEN_COOKIE_NAME not in response.cookies
     assert password_checks == []
 
 
@@ -183,7 +186,7 @@ def test_login_from_our_own_or_a_trusted_origin_or_no_browser_passes(
 ):
     response = form_login(api, "correct horse battery staple", **headers)
     assert response.status_code == 200, response.content
-    assert settings.REFRESH_TOKEN_COOKIE_NAME in response.cookies
+    assert tokens_settings.REFRESH_TOKEN_COOKIE_NAME in response.cookies
 
 
 @pytest.mark.django_db

@@ -4,12 +4,12 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from authsite import env
 from tokens import services
 from tokens.errors import RATE_LIMITED, SERVICE_UNAVAILABLE
+from tokens.settings import tokens_settings
 
 LOGIN = "/api/auth/login"
 NOW = dt.datetime(2030, 1, 1, 12, 0, 0, tzinfo=dt.UTC)
@@ -138,6 +138,7 @@ def test_behind_a_trusted_proxy_the_client_is_the_rightmost_untrusted_hop(api, s
     assert attempt(api, email="u8@example.com", HTTP_X_FORWARDED_FOR="192.0.2.8").status_code == 400
 
 
+@pytest.mark.project
 @pytest.mark.django_db
 def test_each_view_has_its_own_counter(api, user, login, frozen):
     for _ in range(5):
@@ -175,7 +176,7 @@ def _register(api, headers):
 def fresh_session(api, user) -> dict:
     """A new session: its refresh cookie set on ``api``, its bearer header returned."""
     issued = services.start_session(user)
-    api.cookies[settings.REFRESH_TOKEN_COOKIE_NAME] = issued.refresh_token
+    api.cookies[tokens_settings.REFRESH_TOKEN_COOKIE_NAME] = issued.refresh_token
     return {"HTTP_AUTHORIZATION": f"Bearer {issued.access_token}"}
 
 
@@ -186,8 +187,8 @@ def fresh_session(api, user) -> dict:
         (_refresh, "RATE_LIMIT_DEFAULT"),
         (_logout, "RATE_LIMIT_DEFAULT"),
         (_logout_all, "RATE_LIMIT_LOGIN"),
-        (_change_password, "RATE_LIMIT_LOGIN"),
-        (_register, "RATE_LIMIT_LOGIN"),
+        pytest.param(_change_password, "RATE_LIMIT_LOGIN", marks=pytest.mark.project),
+        pytest.param(_register, "RATE_LIMIT_LOGIN", marks=pytest.mark.project),
     ],
 )
 def test_every_listed_endpoint_is_limited_by_its_rate(
@@ -232,6 +233,7 @@ def test_rate_settings_refuse_anything_else_naming_the_variable(monkeypatch, bad
         env.rate("RATE_LIMIT_LOGIN", "5/m")
 
 
+@pytest.mark.project
 @pytest.mark.django_db
 def test_change_password_is_limited_per_user_across_many_ips(api, user, make_user, frozen):
     # A stolen access token, guesses of the current password spread over addresses.

@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 
 import pytest
+from django.contrib.auth import get_user_model
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -63,9 +64,10 @@ class SessionMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        from accounts.models import User
-
-        self.user = User.objects.create_user(email=f"{uuid.uuid4().hex}@example.com")
+        user_model = get_user_model()
+        self.user = user_model._default_manager.create_user(
+            **{user_model.USERNAME_FIELD: f"{uuid.uuid4().hex}@example.com"}
+        )
         # The user as a login that checked the previous password saw it (None before
         # any change): its session is written after the change committed.
         self.before_change = None
@@ -91,9 +93,7 @@ class SessionMachine(RuleBasedStateMachine):
     @rule()
     def password_changed_outside_the_api(self):
         """set_password() + save(), as the admin form, changepassword or a shell do."""
-        from accounts.models import User
-
-        self.before_change = User.objects.get(pk=self.user.pk)
+        self.before_change = get_user_model()._default_manager.get(pk=self.user.pk)
         self.user.set_password(uuid.uuid4().hex)
         self.user.save()
         for session in self.model.values():

@@ -73,6 +73,7 @@ def test_delete_someone_elses_or_an_unknown_session_is_404(api, user, make_user,
     assert RefreshToken.objects.get(pk=current_sid(bobs)).revoked_at is None
 
 
+@pytest.mark.project
 def test_delete_with_a_malformed_id_is_json_404(api, user, login, bearer):
     response = api.delete("/api/auth/sessions/not-a-uuid", **bearer(login()))
     assert response.status_code == 404
