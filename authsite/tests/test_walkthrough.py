@@ -134,9 +134,10 @@ def test_the_walkthrough_runs_against_a_live_server_within_the_login_limit(serve
     assert "every step answered as expected" in output, output
     assert "FAILED" not in output, output
 
-    # The limit it stayed within is real: 5 a minute, so a 429 with Retry-After comes
-    # within 6 more logins from this address (fewer unless a window just turned).
-    statuses = [login_status(server) for _ in range(6)]
+    # The limit it stayed within is real: 5 a minute, so more logins from this address
+    # meet a 429 with Retry-After: by the 6th, or by the 12th if a window turns between
+    # them (a loaded machine), since one of the two windows then holds 6 of them.
+    statuses = [login_status(server) for _ in range(12)]
     limited = [retry_after for status, retry_after in statuses if status == 429]
     assert limited, statuses
     assert all(int(retry_after) >= 1 for retry_after in limited), statuses
