@@ -2,7 +2,7 @@
 
 Every value a deployment may change comes from the environment, is read here once and
 validated here (see ``authsite.env``); the rest of the code reads ``django.conf.settings``.
-The variables and their defaults are listed in the README and in ../shared/CONTRACT.md.
+The variables and their defaults are listed in the README and in docs/api.md.
 """
 
 import re

@@ -112,11 +112,12 @@ def login(
     user = auth.authenticate(request=request, username=username, password=password)
     if user is None:
         raise BadCredentials()
-    issued = start_session(
-        user, remember_me=remember_me, user_agent=user_agent, ip_address=ip_address
-    )
-    user_logged_in.send(sender=user.__class__, request=request, user=user)
-    return issued
+    now = timezone.now()
+    # The session and Django's last_login commit together: one durable write per login.
+    with transaction.atomic():
+        session = _open_session(user, remember_me, user_agent, ip_address, now)
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
+    return _started(session, ip_address, now)
 
 
 def start_session(
@@ -135,6 +136,15 @@ def start_session(
     are revoked (reason ``evicted``) in the same transaction: a login is never refused.
     """
     now = now or timezone.now()
+    with transaction.atomic():
+        session = _open_session(user, remember_me, user_agent, ip_address, now)
+    return _started(session, ip_address, now)
+
+
+def _open_session(
+    user, remember_me: bool, user_agent: str, ip_address: str | None, now: datetime
+) -> RefreshToken:
+    """``start_session``'s writes, inside the caller's transaction."""
     absolute = now + tokens_settings.REFRESH_TOKEN_ABSOLUTE_LIFETIME
     session = RefreshToken(
         user=user,
@@ -148,11 +158,14 @@ def start_session(
         ip_address=ip_address,
         password_binding=crypto.password_binding(user.password),
     )
-    with transaction.atomic():
-        others = RefreshToken.objects.insert_for_password(session, user.password, now)
-        if others is None:  # the password was changed since it was checked
-            raise BadCredentials()
-        _evict_beyond_cap(session, others, now)
+    others = RefreshToken.objects.insert_for_password(session, user.password, now)
+    if others is None:  # the password was changed since it was checked
+        raise BadCredentials()
+    _evict_beyond_cap(session, others, now)
+    return session
+
+
+def _started(session: RefreshToken, ip_address: str | None, now: datetime) -> IssuedTokens:
     signals.session_created.send(sender=RefreshToken, session=session, ip_address=ip_address)
     return _issue(session, now)
 
