@@ -80,7 +80,7 @@ def _revoke_one(session: RefreshToken, reason: str, now: datetime) -> int:
 def _revoke_naming(
     sessions: RefreshTokenQuerySet, reason: str, now: datetime
 ) -> tuple[RevokedSession, ...]:
-    """``_revoke``, returning the sessions it revoked.
+    """``revoke_matching``, naming the sessions it revoked.
 
     One ``session_revoked`` signal carries every session the statement revoked (and
     only those: not the ones a concurrent call revoked first).
@@ -225,9 +225,9 @@ def refresh(
     if session is None:
         return _refresh_under_lock(claims, ip_address, now)
     if not session.is_bound_to_password():
-        revoke_matching(
-            RefreshToken.objects.filter(pk=session.pk), RevokeReason.PASSWORD_CHANGE, now
-        )
+        # Changed around Model.save() (QuerySet.update, raw SQL), so no receiver
+        # recorded it: record it now, on the first use.
+        _revoke_one(session, RevokeReason.PASSWORD_CHANGE, now)
         raise RefreshTokenInvalid()
     if tokens_settings.REFRESH_TOKEN_ROTATE:
         signals.session_rotated.send(sender=RefreshToken, session=session, ip_address=ip_address)
@@ -249,11 +249,7 @@ def _refresh_under_lock(
         if session is None or not session.is_live(now):
             raise RefreshTokenInvalid()
         if not session.is_bound_to_password():
-            # Changed around Model.save() (QuerySet.update, raw SQL), so no receiver
-            # recorded it: record it now, on the first use.
-            revoke_matching(
-                RefreshToken.objects.filter(pk=session.pk), RevokeReason.PASSWORD_CHANGE, now
-            )
+            _revoke_one(session, RevokeReason.PASSWORD_CHANGE, now)
             issued = None
         elif not session.user.is_active:
             raise UserInactive()
