@@ -88,8 +88,10 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite has no row locks: IMMEDIATE takes the write lock at BEGIN so concurrent
     # refreshes queue behind each other (for up to `timeout` seconds) instead of
-    # failing with "database is locked" when a reader tries to upgrade.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # failing with "database is locked" when a reader tries to upgrade. Connections
+    # are kept (CONN_MAX_AGE above), as on PostgreSQL: in WAL mode the last connection
+    # to close checkpoints the WAL with fsyncs, which a connection per request paid on
+    # every write (the write floor ran about 3x slower, bench/http_bench.py).
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
