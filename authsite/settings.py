@@ -124,12 +124,13 @@ if DATABASE_POOLING == "transaction":
     _options["prepare_threshold"] = None
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 
-# The cache holds the rate-limit counters. Django's own Redis backend: no extra
-# dependency, and add/incr map to Redis SET NX / INCR, atomic across processes and hosts.
+# The cache holds the rate-limit counters. Django's own Redis backend, with one client
+# per pool and a one-round-trip incr (tokens/cache.py): no extra dependency, and add/incr
+# are Redis SET NX / INCRBY, atomic across processes and hosts.
 REDIS_URL = env.optional("REDIS_URL")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {"BACKEND": "tokens.cache.RedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

@@ -12,6 +12,7 @@ from django.core import checks
 from tokens.settings import tokens_settings
 
 SHARED_CACHE_BACKENDS = {
+    "tokens.cache.RedisCache",
     "django.core.cache.backends.redis.RedisCache",
     "django_redis.cache.RedisCache",
     "django.core.cache.backends.memcached.PyMemcacheCache",

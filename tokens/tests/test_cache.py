@@ -1,0 +1,57 @@
+"""tokens.cache.RedisCache keeps Django's cache contract, against a real Redis."""
+
+import uuid
+
+import pytest
+from django.core.cache import caches
+
+from tokens.tests import live
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def cache(settings):
+    settings.CACHES = {
+        "default": {"BACKEND": "tokens.cache.RedisCache", "LOCATION": live.REDIS_TEST_URL}
+    }
+    cache = caches["default"]
+    yield cache
+    cache.close()
+
+
+def key() -> str:
+    return f"tokens-cache-test-{uuid.uuid4().hex}"
+
+
+def test_incr_of_a_missing_key_raises_and_creates_nothing(cache):
+    name = key()
+    with pytest.raises(ValueError):
+        cache.incr(name)
+    assert cache.get(name) is None
+
+
+def test_incr_counts_and_keeps_the_timeout(cache):
+    name = key()
+    assert cache.add(name, 1, 60)
+    assert cache.incr(name) == 2
+    assert cache.incr(name, 5) == 7
+    assert cache.get(name) == 7
+    ttl = cache._cache.get_client(name).ttl(cache.make_and_validate_key(name))
+    assert 0 < ttl <= 60  # the counter still expires
+
+
+def test_one_client_per_pool(cache):
+    assert cache._cache.get_client("a", write=True) is cache._cache.get_client("b", write=True)
+
+
+def test_the_rate_limiter_counts_through_it(cache, rf):
+    from django_ratelimit.core import get_usage
+
+    request = rf.post("/")
+    group = key()
+    counts = [
+        get_usage(request, group=group, key=lambda g, r: "k", rate="5/m", increment=True)["count"]
+        for _ in range(3)
+    ]
+    assert counts == [1, 2, 3]
