@@ -118,35 +118,20 @@ class RefreshTokenQuerySet(models.QuerySet):
         """
         using = self._db or router.db_for_write(self.model)
         connection = connections[using]
-        quote = connection.ops.quote_name
         opts = self.model._meta
-        user_opts = opts.get_field("user").related_model._meta
-        fields = opts.local_concrete_fields
-        values = [f.get_db_prep_save(f.pre_save(session, add=True), connection) for f in fields]
-        others = (
-            self.model._default_manager.db_manager(using)
-            .live(now)
-            .filter(user_id=session.user_id)
-            .exclude(pk=session.pk)
-            .order_by()
-            .values("pk")
-        )
-        others_sql, others_params = others.query.get_compiler(using=using).as_sql()
-        user_pk = user_opts.pk
-        lock = " FOR SHARE" if connection.features.has_select_for_update else ""
-        # Only quoted identifiers and Django-compiled SQL are interpolated; values are
-        # parameters.
-        sql = (
-            f"INSERT INTO {quote(opts.db_table)} "
-            f"({', '.join(quote(f.column) for f in fields)}) "
-            f"SELECT {', '.join(['%s'] * len(fields))} FROM {quote(user_opts.db_table)} "
-            f"WHERE {quote(user_pk.column)} = %s "
-            f"AND {quote(user_opts.get_field('password').column)} = %s{lock} "
-            f"RETURNING (SELECT COUNT(*) FROM ({others_sql}) others)"
-        )
-        user_id = user_pk.get_db_prep_value(session.user_id, connection)
+        values = [
+            f.get_db_prep_save(f.pre_save(session, add=True), connection)
+            for f in opts.local_concrete_fields
+        ]
+        prep = opts.get_field("expires_at").get_db_prep_value
+        user_id = opts.get_field("user").target_field.get_db_prep_value(session.user_id, connection)
+        session_id = opts.pk.get_db_prep_value(session.pk, connection)
         with connection.cursor() as cursor:
-            cursor.execute(sql, (*values, user_id, password_hash, *others_params))
+            cursor.execute(
+                _insert_for_password_sql(using),
+                # the INSERT's values; the user row; the count's user, now, and new id
+                (*values, user_id, password_hash, user_id, prep(now, connection), session_id),
+            )
             row = cursor.fetchone()
         if row is None:
             return None
@@ -273,6 +258,33 @@ def _live_session_user_sql(using: str, user_id_field: str) -> str:
         f"ON u.{quote(user_opts.pk.column)} = {column('user')} "
         f"WHERE s.{quote(opts.pk.column)} = %s AND {user_id} = %s "
         f"AND {column('revoked_at')} IS NULL AND {column('expires_at')} > %s"
+    )
+
+
+@functools.cache
+def _insert_for_password_sql(using: str) -> str:
+    """The INSERT of ``insert_for_password`` on one database."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    opts = RefreshToken._meta
+    user_opts = opts.get_field("user").related_model._meta
+    fields = opts.local_concrete_fields
+    table = quote(opts.db_table)
+
+    def column(name: str) -> str:
+        return f"o.{quote(opts.get_field(name).column)}"
+
+    lock = " FOR SHARE" if connection.features.has_select_for_update else ""
+    return (
+        f"INSERT INTO {table} ({', '.join(quote(f.column) for f in fields)}) "
+        f"SELECT {', '.join(['%s'] * len(fields))} FROM {quote(user_opts.db_table)} "
+        f"WHERE {quote(user_opts.pk.column)} = %s "
+        f"AND {quote(user_opts.get_field('password').column)} = %s{lock} "
+        # The user's other live sessions (the session cap's count), by the same
+        # conditions as RefreshTokenQuerySet.live().
+        f"RETURNING (SELECT COUNT(*) FROM {table} o WHERE {column('user')} = %s "
+        f"AND {column('revoked_at')} IS NULL AND {column('expires_at')} > %s "
+        f"AND {column('id')} <> %s)"
     )
 
 
