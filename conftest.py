@@ -110,3 +110,19 @@ def bearer():
         return {"HTTP_AUTHORIZATION": f"Bearer {response.json()['access_token']}"}
 
     return headers
+
+
+@pytest.fixture
+def password_checks(monkeypatch):
+    """The usernames of every password check made (ModelBackend.authenticate calls)."""
+    from django.contrib.auth.backends import ModelBackend
+
+    calls = []
+    real = ModelBackend.authenticate
+
+    def spy(self, request, username=None, password=None, **kwargs):
+        calls.append(username)
+        return real(self, request, username=username, password=password, **kwargs)
+
+    monkeypatch.setattr(ModelBackend, "authenticate", spy)
+    return calls

@@ -5,7 +5,6 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.contrib.auth.backends import ModelBackend
 
 from conftest import PASSWORD
 
@@ -29,20 +28,6 @@ def _frozen():
 @pytest.fixture
 def staff(make_user):
     return make_user(email="admin@example.com", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def password_checks(monkeypatch):
-    """The usernames of every password check made (ModelBackend.authenticate calls)."""
-    calls = []
-    real = ModelBackend.authenticate
-
-    def spy(self, request, username=None, password=None, **kwargs):
-        calls.append(username)
-        return real(self, request, username=username, password=password, **kwargs)
-
-    monkeypatch.setattr(ModelBackend, "authenticate", spy)
-    return calls
 
 
 def submit(client, username="admin@example.com", password="wrong", **meta):

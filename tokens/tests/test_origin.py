@@ -2,7 +2,6 @@
 register (login CSRF), and CORS."""
 
 import pytest
-from django.contrib.auth.backends import ModelBackend
 
 from tokens.errors import ORIGIN_NOT_ALLOWED
 from tokens.models import RefreshToken
@@ -131,20 +130,6 @@ TRUSTED = [
     {"HTTP_ORIGIN": "http://testserver", "HTTP_SEC_FETCH_SITE": "same-origin"},
     {"HTTP_ORIGIN": FRONTEND, "HTTP_SEC_FETCH_SITE": "cross-site"},
 ]
-
-
-@pytest.fixture
-def password_checks(monkeypatch):
-    """Every password check the login makes (ModelBackend.authenticate calls)."""
-    calls = []
-    real = ModelBackend.authenticate
-
-    def spy(self, request, username=None, password=None, **kwargs):
-        calls.append(username)
-        return real(self, request, username=username, password=password, **kwargs)
-
-    monkeypatch.setattr(ModelBackend, "authenticate", spy)
-    return calls
 
 
 def form_login(api, password: str, **headers):
