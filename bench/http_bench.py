@@ -350,7 +350,10 @@ def concurrency_run(env: dict, database: Database, workdir: Path, seconds: float
 def summary(case: Case) -> dict:
     """The medians of a case's rounds, its non-2xx total and its query counts."""
     rounds = case.rounds
-    med = lambda key: statistics.median(r[key] for r in rounds)  # noqa: E731
+
+    def med(key: str) -> float:
+        return statistics.median(r[key] for r in rounds)
+
     return {
         "key": case.key,
         "label": case.label,
