@@ -18,13 +18,13 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         if not key.startswith(("REFRESH_TOKEN_", "ACCESS_TOKEN_", "SESSIONS_", "RATE_LIMIT_"))
     }
     environment.update(DATABASE_URL="sqlite:///:memory:", **env)
+    return run([sys.executable, "manage.py", *args], environment)
+
+
+def run(command: list[str], environment: dict[str, str]) -> subprocess.CompletedProcess:
+    """``command`` in a fresh process at the project root, its output captured."""
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
+        command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
     )
 
 
@@ -133,14 +133,7 @@ def database_settings(**env: str) -> subprocess.CompletedProcess:
     )
     environment = {k: v for k, v in os.environ.items() if k != "DATABASE_POOLING"}
     environment.update(DJANGO_SETTINGS_MODULE="authsite.settings", **env)
-    return subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run([sys.executable, "-c", script], environment)
 
 
 def test_transaction_pooling_turns_off_what_outlives_a_transaction():
