@@ -32,6 +32,8 @@ from tokens.models import RefreshToken, RefreshTokenQuerySet, RevokedSession, Re
 from tokens.settings import tokens_settings
 
 SESSION_ID_CLAIM = "sid"
+# When the user last proved their password (OpenID Connect's claim): a refresh keeps it.
+AUTH_TIME_CLAIM = "auth_time"
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ def _idle_lifetime(remember_me: bool) -> timedelta:
 def _issue(session: RefreshToken, now: datetime) -> IssuedTokens:
     access = AccessToken.for_user(session.user)
     access[SESSION_ID_CLAIM] = str(session.id)
+    access[AUTH_TIME_CLAIM] = int(session.authenticated_at.timestamp())
     return IssuedTokens(
         session=session,
         access_token=str(access),
@@ -150,6 +153,7 @@ def _open_session(
         user=user,
         created_at=now,
         last_used_at=now,
+        authenticated_at=now,
         expires_at=min(now + _idle_lifetime(remember_me), absolute),
         absolute_expires_at=absolute,
         remember_me=remember_me,
