@@ -204,6 +204,9 @@ if REFRESH_TOKEN_COOKIE_NAME.startswith("__Host-"):
         "and the refresh cookie is scoped to Path=/api/auth; use __Secure- instead."
     )
 SESSIONS_PER_USER_LIMIT = env.integer("SESSIONS_PER_USER_LIMIT", 100, minimum=0)
+# Step-up (tokens.permissions.RecentLogin): revoking another session and logout-all need
+# a password proof this recent; 0 turns it off.
+REAUTHENTICATION_MAX_AGE = env.integer("REAUTHENTICATION_MAX_AGE", 600, minimum=0)
 TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0, minimum=0)
 RATE_LIMIT_DEFAULT = env.rate("RATE_LIMIT_DEFAULT", "60/m")
 RATE_LIMIT_LOGIN = env.rate("RATE_LIMIT_LOGIN", "5/m")

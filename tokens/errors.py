@@ -18,6 +18,8 @@ ORIGIN_NOT_ALLOWED = "ORIGIN_NOT_ALLOWED"
 RATE_LIMITED = "RATE_LIMITED"
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 MALFORMED_BODY = "MALFORMED_BODY"
+REAUTHENTICATION_REQUIRED = "REAUTHENTICATION_REQUIRED"
+REAUTHENTICATE_BAD_PASSWORD = "REAUTHENTICATE_BAD_PASSWORD"
 
 # Codes for the generic HTTP failures, by status, for responses that Django or DRF
 # produce before any of our code runs (unknown URL, wrong method, bad JSON...).
@@ -62,6 +64,17 @@ class UserAlreadyExists(AuthError):
 
 class InvalidCurrentPassword(AuthError):
     code = CHANGE_PASSWORD_INVALID_CURRENT
+
+
+class ReauthenticateBadPassword(AuthError):
+    code = REAUTHENTICATE_BAD_PASSWORD
+
+
+class ReauthenticationRequired(AuthError):
+    """A destructive action asked of an access token whose password proof is too old."""
+
+    code = REAUTHENTICATION_REQUIRED
+    status_code = status.HTTP_403_FORBIDDEN
 
 
 class RefreshTokenMissing(AuthError):

@@ -65,6 +65,10 @@ class RefreshTokenQuerySet(models.QuerySet):
         """Sessions past their idle or absolute expiry (revoked or not): purgeable."""
         return self.filter(expires_at__lte=now or timezone.now())
 
+    def bound_to(self, password_hash: str) -> "RefreshTokenQuerySet":
+        """Sessions opened with this password hash (under any of the server's keys)."""
+        return self.filter(password_binding__in=crypto.password_bindings(password_hash))
+
     def bound_elsewhere(self, password_hash: str) -> "RefreshTokenQuerySet":
         """Sessions not opened with this password hash (under any of the server's keys)."""
         return self.exclude(password_binding__in=crypto.password_bindings(password_hash))

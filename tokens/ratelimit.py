@@ -114,6 +114,8 @@ class _RateLimit(BaseThrottle):
 
     rate_setting = "RATE_LIMIT_DEFAULT"
     keys = IP_KEYS
+    # The counters' name; by default each view counts on its own.
+    group: str | None = None
 
     def allow_request(self, request: Request, view) -> bool:
         self.retry_after = 0
@@ -121,7 +123,7 @@ class _RateLimit(BaseThrottle):
             # The limited endpoints act on POST; an OPTIONS (DRF's metadata) or a GET
             # (405) changes nothing and must not spend the client's budget.
             return True
-        group = f"{type(view).__module__}.{type(view).__qualname__}"
+        group = self.group or f"{type(view).__module__}.{type(view).__qualname__}"
         self.retry_after = count(
             request, group=group, rate_setting=self.rate_setting, keys=self.keys
         )
@@ -153,7 +155,9 @@ class LoginRate(SensitiveRate):
 
 class PasswordCheckRate(SensitiveRate):
     """RATE_LIMIT_LOGIN per client IP and, separately, per authenticated user:
-    change-password, whose current-password check a stolen access token could
-    otherwise spread over many addresses."""
+    change-password and reauthenticate, whose password checks a stolen access token
+    could otherwise spread over many addresses. The two share their counters, so
+    the thief gets one budget of guesses, not one per endpoint."""
 
     keys = PASSWORD_CHECK_KEYS
+    group = "tokens.password_check"

@@ -17,6 +17,7 @@ from tokens.serializers import (
     LoginJsonSerializer,
     LogoutAllSerializer,
     MessageSerializer,
+    ReauthenticateSerializer,
     SessionSerializer,
     TokenSerializer,
 )
@@ -101,6 +102,16 @@ TOKENS = OpenApiResponse(
     description="A new access token. Sets the refresh cookie; Cache-Control: no-store.",
 )
 
+REAUTHENTICATION_REQUIRED = error(
+    "The access token's auth_time is older than REAUTHENTICATION_MAX_AGE: prove the "
+    "password again with POST /api/auth/reauthenticate, then retry with its access token.",
+    errors.REAUTHENTICATION_REQUIRED,
+)
+ACCESS_ONLY = OpenApiResponse(
+    TokenSerializer,
+    description="A new access token for the same session. No cookie; Cache-Control: no-store.",
+)
+
 login = extend_schema(
     summary="Log in: start a session",
     description=(
@@ -163,10 +174,34 @@ logout = extend_schema(
     },
 )
 
+reauthenticate = extend_schema(
+    summary="Prove the password again: a fresh auth_time for this session",
+    description=(
+        "For the actions that need a recent password proof (revoking another session, "
+        "logout-all). Answers a new access token for the same session whose auth_time is "
+        "now; later refreshes keep it. The refresh cookie is not touched. Rate-limited by "
+        "client IP and by user, sharing its budget with change-password."
+    ),
+    request=ReauthenticateSerializer,
+    responses={
+        200: ACCESS_ONLY,
+        400: bad_request(errors.REAUTHENTICATE_BAD_PASSWORD),
+        401: NOT_AUTHENTICATED,
+        415: UNSUPPORTED_MEDIA_TYPE,
+        429: RATE_LIMITED,
+    },
+)
+
 logout_all = extend_schema(
     summary="Log out from all devices",
+    description="Needs a password proof within REAUTHENTICATION_MAX_AGE (auth_time).",
     request=None,
-    responses={200: LogoutAllSerializer, 401: NOT_AUTHENTICATED, 429: RATE_LIMITED},
+    responses={
+        200: LogoutAllSerializer,
+        401: NOT_AUTHENTICATED,
+        403: REAUTHENTICATION_REQUIRED,
+        429: RATE_LIMITED,
+    },
 )
 
 sessions = extend_schema(
@@ -176,9 +211,14 @@ sessions = extend_schema(
 
 revoke_session = extend_schema(
     summary="Revoke one of the caller's sessions",
+    description=(
+        "Revoking a session other than the caller's own needs a password proof within "
+        "REAUTHENTICATION_MAX_AGE (auth_time); the caller's own is a logout and does not."
+    ),
     responses={
         204: OpenApiResponse(description="Revoked."),
         401: NOT_AUTHENTICATED,
+        403: REAUTHENTICATION_REQUIRED,
         404: error("No live session of the caller with this id.", errors.BY_STATUS[404]),
     },
 )

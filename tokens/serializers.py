@@ -41,6 +41,10 @@ class LoginFormSerializer(LoginSerializer):
     email = None
 
 
+class ReauthenticateSerializer(serializers.Serializer):
+    password = StrictCharField(max_length=4096, trim_whitespace=False)
+
+
 class TokenSerializer(serializers.Serializer):
     access_token = serializers.CharField()
     token_type = serializers.CharField(default="bearer")

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib import auth
-from django.contrib.auth import get_user_model
-from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.contrib.auth import get_user_model, hashers
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -24,6 +24,7 @@ from tokens import crypto, devices, signals
 from tokens.errors import (
     BadCredentials,
     NotLoggedIn,
+    ReauthenticateBadPassword,
     RefreshTokenInvalid,
     RefreshTokenMissing,
     UserInactive,
@@ -57,14 +58,30 @@ def _idle_lifetime(remember_me: bool) -> timedelta:
     return tokens_settings.REFRESH_TOKEN_LIFETIME
 
 
+@dataclass(frozen=True)
+class IssuedAccess:
+    """A fresh access token for a session that goes on (``reauthenticate``)."""
+
+    access_token: str
+    expires_in: int
+
+
+def _access_token(user, session_id: uuid.UUID, authenticated_at: datetime) -> str:
+    access = AccessToken.for_user(user)
+    access[SESSION_ID_CLAIM] = str(session_id)
+    access[AUTH_TIME_CLAIM] = int(authenticated_at.timestamp())
+    return str(access)
+
+
+def _access_lifetime() -> int:
+    return int(api_settings.ACCESS_TOKEN_LIFETIME.total_seconds())
+
+
 def _issue(session: RefreshToken, now: datetime) -> IssuedTokens:
-    access = AccessToken.for_user(session.user)
-    access[SESSION_ID_CLAIM] = str(session.id)
-    access[AUTH_TIME_CLAIM] = int(session.authenticated_at.timestamp())
     return IssuedTokens(
         session=session,
-        access_token=str(access),
-        expires_in=int(api_settings.ACCESS_TOKEN_LIFETIME.total_seconds()),
+        access_token=_access_token(session.user, session.id, session.authenticated_at),
+        expires_in=_access_lifetime(),
         refresh_token=crypto.encode(session.id, session.generation),
         # Rounded up: a live session never gets a cookie that deletes itself (Max-Age=0).
         refresh_max_age=max(1, math.ceil((session.expires_at - now).total_seconds())),
@@ -375,11 +392,42 @@ def password_changed(user, *, keep: uuid.UUID | None = None, now: datetime | Non
     """
     now = now or timezone.now()
     if keep is not None:
+        # Knowing the current password is a proof too: auth_time renews from the next refresh.
         RefreshToken.objects.live(now).filter(pk=keep, user=user).update(
-            password_binding=crypto.password_binding(user.password)
+            password_binding=crypto.password_binding(user.password), authenticated_at=now
         )
     stale = RefreshToken.objects.live(now).filter(user=user).bound_elsewhere(user.password)
     return revoke_matching(stale, RevokeReason.PASSWORD_CHANGE, now)
+
+
+def reauthenticate(
+    user, session_id, password: str, *, now: datetime | None = None, request=None
+) -> IssuedAccess:
+    """Check the password of the caller of ``session_id`` again and renew the session's
+    proof: a fresh access token (fresh ``auth_time``) for the same session.
+
+    Raises ReauthenticateBadPassword (after sending Django's ``user_login_failed``, so
+    a lockout tool sees guesses made with a stolen access token), or NotLoggedIn when
+    the session ended meanwhile. The check never upgrades the stored hash: a save
+    would end the user's other sessions (``tokens.receivers``).
+    """
+    if not hashers.check_password(password, user.password):
+        user_login_failed.send(
+            sender=__name__, credentials={"username": user.get_username()}, request=request
+        )
+        raise ReauthenticateBadPassword()
+    now = now or timezone.now()
+    renewed = (
+        RefreshToken.objects.live(now)
+        .filter(pk=session_id, user=user)
+        .bound_to(user.password)
+        .update(authenticated_at=now)
+    )
+    if not renewed:
+        raise NotLoggedIn()
+    return IssuedAccess(
+        access_token=_access_token(user, session_id, now), expires_in=_access_lifetime()
+    )
 
 
 def authenticated_user(session_id, user_id, *, now: datetime | None = None):

@@ -29,6 +29,10 @@ DEFAULTS = {
     "SESSIONS_PER_USER_LIMIT": 100,
     # Reverse proxies in front whose X-Forwarded-For entries are trusted.
     "TRUSTED_PROXY_COUNT": 0,
+    # Seconds since the last password proof (the access token's auth_time) within which
+    # RecentLogin lets a destructive action through: revoking another session,
+    # logout-all. 0: no such check.
+    "REAUTHENTICATION_MAX_AGE": 600,
     # django-ratelimit rates: refresh and logout; login, register, password checks.
     "RATE_LIMIT_DEFAULT": "60/m",
     "RATE_LIMIT_LOGIN": "5/m",

@@ -3,6 +3,7 @@ shapes the response; cookie attributes and client headers live in their own modu
 
 from rest_framework import status
 from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -11,12 +12,13 @@ from tokens import messages as texts
 from tokens.authentication import OptionalSessionJWTAuthentication, session_id_of
 from tokens.models import RevokeReason
 from tokens.origin import CookieRequestOrigin, RequestOrigin
-from tokens.ratelimit import DefaultRate, LoginRate, SensitiveRate
-from tokens.serializers import LoginSerializer, SessionSerializer
-from tokens.services import IssuedTokens
+from tokens.permissions import RecentLogin
+from tokens.ratelimit import DefaultRate, LoginRate, PasswordCheckRate, SensitiveRate
+from tokens.serializers import LoginSerializer, ReauthenticateSerializer, SessionSerializer
+from tokens.services import IssuedAccess, IssuedTokens
 
 
-def token_response(issued: IssuedTokens) -> Response:
+def access_response(issued: IssuedAccess | IssuedTokens) -> Response:
     response = Response(
         {
             "access_token": issued.access_token,
@@ -24,10 +26,15 @@ def token_response(issued: IssuedTokens) -> Response:
             "expires_in": issued.expires_in,
         }
     )
-    cookies.set_refresh_cookie(response, issued.refresh_token, issued.refresh_max_age)
     # Tokens must not be kept by browsers or proxies (RFC 6749 section 5.1).
     response["Cache-Control"] = "no-store"
     response["Pragma"] = "no-cache"
+    return response
+
+
+def token_response(issued: IssuedTokens) -> Response:
+    response = access_response(issued)
+    cookies.set_refresh_cookie(response, issued.refresh_token, issued.refresh_max_age)
     return response
 
 
@@ -84,8 +91,25 @@ class LogoutView(APIView):
         return response
 
 
+@schema.reauthenticate
+class ReauthenticateView(APIView):
+    throttle_classes = [PasswordCheckRate]
+
+    def post(self, request):
+        serializer = ReauthenticateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        issued = services.reauthenticate(
+            request.user,
+            session_id_of(request),
+            serializer.validated_data["password"],
+            request=request,
+        )
+        return access_response(issued)
+
+
 @schema.logout_all
 class LogoutAllView(APIView):
+    permission_classes = [IsAuthenticated, RecentLogin]
     throttle_classes = [SensitiveRate]
 
     def post(self, request):
@@ -113,6 +137,14 @@ class SessionListView(APIView):
 
 @schema.revoke_session
 class SessionDetailView(APIView):
+    def get_permissions(self):
+        permissions = super().get_permissions()
+        target = self.kwargs.get("session_id")  # absent when the schema is generated
+        if target is not None and str(target) != session_id_of(self.request):
+            # Ending another device's session is destructive; ending one's own is a logout.
+            permissions.append(RecentLogin())
+        return permissions
+
     def delete(self, request, session_id):
         if not services.revoke_session(request.user, session_id):
             raise NotFound()

@@ -32,9 +32,22 @@ CONTRACT = {
         403: {errors.ORIGIN_NOT_ALLOWED},
         429: None,
     },
-    ("post", "/api/auth/logout-all"): {401: {errors.NOT_AUTHENTICATED}, 429: None},
+    ("post", "/api/auth/reauthenticate"): {
+        400: {errors.REAUTHENTICATE_BAD_PASSWORD},
+        401: {errors.NOT_AUTHENTICATED},
+        429: None,
+    },
+    ("post", "/api/auth/logout-all"): {
+        401: {errors.NOT_AUTHENTICATED},
+        403: {errors.REAUTHENTICATION_REQUIRED},
+        429: None,
+    },
     ("get", "/api/auth/sessions"): {401: {errors.ACCESS_TOKEN_INVALID}},
-    ("delete", "/api/auth/sessions/{session_id}"): {401: {errors.NOT_AUTHENTICATED}, 404: None},
+    ("delete", "/api/auth/sessions/{session_id}"): {
+        401: {errors.NOT_AUTHENTICATED},
+        403: {errors.REAUTHENTICATION_REQUIRED},
+        404: None,
+    },
     ("post", "/api/auth/change-password"): {
         400: {errors.CHANGE_PASSWORD_INVALID_CURRENT},
         401: {errors.NOT_AUTHENTICATED},

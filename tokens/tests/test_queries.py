@@ -6,10 +6,13 @@ data access and differs between the test transaction and production.
 
 import re
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from conftest import PASSWORD
@@ -116,6 +119,28 @@ def test_logout_all_is_auth_plus_one_update(api, user, login, bearer):
     with data_queries() as statements:
         assert api.post("/api/auth/logout-all", **headers).json()["revoked"] == 6
     assert len(statements) == 2, statements
+
+
+def test_reauthenticate_is_auth_plus_one_update(api, user, login, bearer):
+    headers = bearer(login())
+    with data_queries() as statements:
+        response = api.post(
+            "/api/auth/reauthenticate", {"password": PASSWORD}, format="json", **headers
+        )
+    assert response.status_code == 200
+    # The session check of the bearer token, then the session's auth time renewed in an
+    # UPDATE whose WHERE checks it is still live and bound to this password.
+    assert len(statements) == 2, statements
+    assert statements[1].upper().startswith("UPDATE")
+
+
+def test_refused_step_up_is_the_auth_query_only(api, user, login, bearer, settings):
+    settings.REAUTHENTICATION_MAX_AGE = 1
+    headers = bearer(login())
+    with time_machine.travel(timezone.now() + timedelta(seconds=5)):
+        with data_queries() as statements:
+            assert api.post("/api/auth/logout-all", **headers).status_code == 403
+    assert len(statements) == 1, statements
 
 
 def test_sessions_list_is_two_queries_whatever_the_count(api, user, login, bearer):

@@ -398,3 +398,71 @@ def test_counts_read_one_session_and_two_sessions(page, elsewhere):
 
     page.click("#logout-all")
     expect(page.locator("#message")).to_contain_text("Revoked 1 session.")
+
+
+def make_proof_stale(email: str) -> None:
+    """As if the user had logged in an hour ago (past REAUTHENTICATION_MAX_AGE); the
+    page's next refresh gets an access token that says so."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tokens.models import RefreshToken
+
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    RefreshToken.objects.filter(user__email=email).update(authenticated_at=an_hour_ago)
+
+
+def test_revoking_another_session_asks_for_the_password_then_goes_on(new_page):
+    laptop = new_page()
+    register(laptop, "ivan@example.com")
+    log_in(laptop, "ivan@example.com")
+    phone = new_page()
+    log_in(phone, "ivan@example.com")
+    expect(phone.locator("#user-email")).to_have_text("ivan@example.com")
+    make_proof_stale("ivan@example.com")
+    laptop.click("#refresh")
+    expect(laptop.locator("#sessions li")).to_have_count(2)
+
+    laptop.click("#sessions li:not(.current) button.revoke")
+    dialog = laptop.locator("#reauth-dialog")
+    expect(dialog).to_be_visible()
+    laptop.fill("#reauth-password", "not the password")
+    laptop.click("#reauth-form button[type=submit]")
+    expect(laptop.locator("#reauth-error")).to_have_text("The password is not right.")
+    expect(laptop.locator("#reauth-password")).to_have_value("")
+    expect(dialog).to_be_visible()
+
+    laptop.fill("#reauth-password", PASSWORD)
+    laptop.click("#reauth-form button[type=submit]")
+    expect(dialog).to_be_hidden()
+    expect(laptop.locator("#message")).to_have_text("Session revoked.")
+    expect(laptop.locator("#sessions li")).to_have_count(1)
+    phone.click("#reload")
+    expect(phone.locator("#message")).to_have_text(ENDED_ELSEWHERE)
+
+
+def test_cancelling_the_password_prompt_changes_nothing(new_page):
+    laptop = new_page()
+    register(laptop, "judy@example.com")
+    log_in(laptop, "judy@example.com")
+    expect(laptop.locator("#user-email")).to_have_text("judy@example.com")
+    make_proof_stale("judy@example.com")
+    laptop.click("#refresh")
+    expect(laptop.locator("#message")).to_have_text("Access token refreshed.")
+
+    laptop.click("#logout-all")
+    expect(laptop.locator("#reauth-dialog")).to_be_visible()
+    laptop.click("#reauth-cancel")
+    expect(laptop.locator("#reauth-dialog")).to_be_hidden()
+    expect(laptop.locator("#error")).to_have_text(
+        "Could not log out from all devices. For this, confirm it is you with your password. "
+        "REAUTHENTICATION_REQUIRED"
+    )
+    expect(laptop.locator("#signed-in")).to_be_visible()
+
+    # Confirming the second time logs out everywhere.
+    laptop.click("#logout-all")
+    laptop.fill("#reauth-password", PASSWORD)
+    laptop.click("#reauth-form button[type=submit]")
+    expect(laptop.locator("#status")).to_have_text("Logged out from all devices.")

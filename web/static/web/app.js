@@ -16,6 +16,7 @@
     refresh: "/api/auth/refresh",
     logout: "/api/auth/logout",
     logoutAll: "/api/auth/logout-all",
+    reauthenticate: "/api/auth/reauthenticate",
     sessions: "/api/auth/sessions",
     changePassword: "/api/auth/change-password",
     me: "/api/users/me",
@@ -40,7 +41,8 @@
     USER_INACTIVE: "This account has been deactivated.",
     ACCESS_TOKEN_INVALID: "Your sign-in is no longer valid. Please log in again.",
     NOT_AUTHENTICATED: "You are not signed in.",
-    REAUTHENTICATION_REQUIRED: "For this, confirm it is you: log out, log in again and retry.",
+    REAUTHENTICATION_REQUIRED: "For this, confirm it is you with your password.",
+    REAUTHENTICATE_BAD_PASSWORD: "The password is not right.",
     ORIGIN_NOT_ALLOWED: "The request came from a page this site does not trust.",
     RATE_LIMITED: "Too many attempts. Please wait a minute and try again.",
     SERVICE_UNAVAILABLE: "The service is unavailable right now. Please try again shortly.",
@@ -199,8 +201,59 @@
       }
       result = await send(method, url, { body, token: accessToken });
     }
+    if (result.status === 403 && result.data && result.data.detail === "REAUTHENTICATION_REQUIRED") {
+      // Ending other sessions needs a recent password proof: ask for it, then retry once.
+      await confirmIdentity();
+      result = await send(method, url, { body, token: accessToken });
+    }
     if (!result.ok) throw new ApiError(result.status, result.data);
     return result.data;
+  }
+
+  // Asks for the password in a dialog and proves it (POST /api/auth/reauthenticate): the
+  // new access token, with a fresh auth_time, replaces ours. A wrong password is said in
+  // the dialog, which stays open; closing it rejects with REAUTHENTICATION_REQUIRED.
+  function confirmIdentity() {
+    const dialog = $("reauth-dialog");
+    const form = $("reauth-form");
+    const problem = $("reauth-error");
+    return new Promise((resolve, reject) => {
+      let outcome = null;
+      async function onSubmit(event) {
+        event.preventDefault();
+        const password = $("reauth-password").value;
+        clearPasswords("reauth-password");
+        const result = await send("POST", API.reauthenticate, { body: { password }, token: accessToken });
+        if (result.ok) {
+          keepTokens(result.data);
+          outcome = { ok: true };
+          dialog.close();
+          return;
+        }
+        const error = new ApiError(result.status, result.data);
+        if (result.status === 400) {
+          problem.textContent = describe(error).text;
+          problem.hidden = false;
+          $("reauth-password").focus();
+          return;
+        }
+        outcome = { ok: false, error };
+        dialog.close();
+      }
+      function onClose() {
+        form.removeEventListener("submit", onSubmit);
+        dialog.removeEventListener("close", onClose);
+        problem.hidden = true;
+        clearPasswords("reauth-password");
+        if (outcome && outcome.ok) resolve();
+        else reject(outcome ? outcome.error : new ApiError(403, { detail: "REAUTHENTICATION_REQUIRED" }));
+      }
+      form.addEventListener("submit", onSubmit);
+      dialog.addEventListener("close", onClose);
+      problem.hidden = true;
+      dialog.showModal();
+      $("reauth-password").focus();
+    });
   }
 
   // --- what the page shows -----------------------------------------------------------
@@ -452,6 +505,7 @@
       "click",
       guarded("Could not log out from all devices.", logoutAll),
     );
+    $("reauth-cancel").addEventListener("click", () => $("reauth-dialog").close());
     guarded("Could not restore your session.", restore)();
   }
 
