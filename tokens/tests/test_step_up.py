@@ -202,6 +202,7 @@ def test_the_max_age_setting_is_read_at_each_request(api, user, login, bearer, c
     assert api.post("/api/auth/logout-all", **headers).json() == REQUIRED
 
 
+@pytest.mark.project  # change-password is this project's endpoint (accounts)
 def test_change_password_renews_the_proof(api, user, login, clock):
     token = login().json()["access_token"]
     clock.shift(STALE)
@@ -216,6 +217,7 @@ def test_change_password_renews_the_proof(api, user, login, clock):
     assert claims(refreshed)["auth_time"] == int((T0 + STALE).timestamp())
 
 
+@pytest.mark.project  # change-password is this project's endpoint (accounts)
 def test_reauthenticate_shares_its_budget_with_change_password(api, user, login, settings):
     token = login().json()["access_token"]
     settings.RATE_LIMIT_LOGIN = "3/m"
