@@ -42,6 +42,7 @@ READ_ONLY_FIELDS = [
     "ip_address",
     "created_at",
     "last_used_at",
+    "authenticated_at",  # the last password proof: auth_time of its access tokens
     "rotated_at",
     "expires_at",
     "absolute_expires_at",

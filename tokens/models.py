@@ -367,7 +367,7 @@ class RefreshToken(models.Model):
     rotated_at = models.DateTimeField(null=True, blank=True)
     # When the user last proved their password in this session (login, reauthenticate,
     # change-password): the access token's ``auth_time``, kept across refreshes.
-    authenticated_at = models.DateTimeField(default=timezone.now)
+    authenticated_at = models.DateTimeField("last password proof", default=timezone.now)
     expires_at = models.DateTimeField()
     absolute_expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)

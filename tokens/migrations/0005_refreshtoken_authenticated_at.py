@@ -15,7 +15,9 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="refreshtoken",
             name="authenticated_at",
-            field=models.DateTimeField(default=django.utils.timezone.now),
+            field=models.DateTimeField(
+                default=django.utils.timezone.now, verbose_name="last password proof"
+            ),
         ),
         migrations.RunPython(from_created_at, migrations.RunPython.noop, elidable=True),
     ]
