@@ -209,3 +209,16 @@ def test_health_is_one_query(api, db, data_queries):
     with data_queries() as statements:
         assert api.get("/api/health").json() == {"status": "ok"}
     assert len(statements) == 1
+
+
+def test_notification_preferences_read_and_write(api, user, login, bearer, data_queries):
+    headers = bearer(login())
+    with data_queries() as statements:
+        assert api.get("/api/auth/notifications", **headers).status_code == 200
+    assert len(statements) == 2, statements  # authentication, the preference (or none)
+    with data_queries() as statements:
+        body = {"new_device": False}
+        response = api.put("/api/auth/notifications", body, format="json", **headers)
+        assert response.status_code == 200
+    # authentication; Django's update_or_create: the row locked (none yet), the insert
+    assert len(statements) == 3, statements
