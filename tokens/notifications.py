@@ -50,7 +50,8 @@ def notify(
     when: datetime | None = None,
 ) -> None:
     """Email the user about ``event`` after the current transaction commits (at once
-    outside one). Never raises; a rolled-back transaction sends nothing."""
+    outside one); a rolled-back transaction sends nothing. Email and queue trouble
+    never raises into the caller (only an unknown ``event``, a programming error, does)."""
     if event not in EVENTS:
         raise ValueError(f"unknown security event {event!r}")
     details = {
