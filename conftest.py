@@ -33,6 +33,15 @@ def _fresh_rate_limits(settings):
 
 
 @pytest.fixture(autouse=True)
+def _tasks_run_at_once(settings):
+    # Security emails (tokens.notifications) are sent in the test's own thread when their
+    # transaction commits, into Django's mail.outbox: no worker needed. Production's
+    # database queue is tested where it matters (tokens/tests/test_queries.py counts
+    # its INSERT, tokens/tests/test_notifications_worker.py runs the real worker).
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
 def _redis_only(request):
     if request.node.get_closest_marker("redis") is None:
         return

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
 from authsite import env
@@ -40,6 +41,8 @@ INSTALLED_APPS = [
     "django_ratelimit",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",  # the queue's table and the db_worker command
     "accounts",
     "tokens",
     "web",
@@ -210,6 +213,40 @@ REAUTHENTICATION_MAX_AGE = env.integer("REAUTHENTICATION_MAX_AGE", 600, minimum=
 TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0, minimum=0)
 RATE_LIMIT_DEFAULT = env.rate("RATE_LIMIT_DEFAULT", "60/m")
 RATE_LIMIT_LOGIN = env.rate("RATE_LIMIT_LOGIN", "5/m")
+
+# Security notifications (README, "Security notifications"): emails about a sign-in
+# from a new device, a stolen refresh token and a password change, sent off the request
+# path: the request stores a task in the database (django-tasks' database backend) and
+# `manage.py db_worker` sends it.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# EMAIL_URL (dj-email-url): smtp://user:password@host:25, submission://user:pw@host
+# (port 587, STARTTLS), smtp://host:465?ssl=true, console://; unset: the console
+# backend prints each email. A filebased one, file:////var/mail/authsite, is for tests.
+_email = dj_email_url.parse(env.string("EMAIL_URL", "console://"))
+if "EMAIL_BACKEND" not in _email:  # dj-email-url would fall back to SMTP on a typo
+    raise ImproperlyConfigured(
+        "EMAIL_URL must start with one of "
+        + ", ".join(f"{scheme}://" for scheme in dj_email_url.SCHEMES)
+        + "."
+    )
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_PORT = _email["EMAIL_PORT"] or 25
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
+EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
+EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"] or None
+# A worker never hangs on an SMTP server that stopped answering: seconds, ?timeout=N.
+EMAIL_TIMEOUT = _email["EMAIL_TIMEOUT"] or 10
+DEFAULT_FROM_EMAIL = env.string(
+    "DEFAULT_FROM_EMAIL", _email.get("DEFAULT_FROM_EMAIL", "authsite <noreply@localhost>")
+)
+# Where people reach the web page (links in the emails); the page lists the sessions.
+PUBLIC_URL = env.string("PUBLIC_URL", "http://localhost:8000").rstrip("/")
+if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", PUBLIC_URL):
+    raise ImproperlyConfigured(f"PUBLIC_URL must be an http(s) URL, got {PUBLIC_URL!r}.")
+SECURITY_NOTIFICATION_SESSIONS_URL = f"{PUBLIC_URL}/#sessions"
 
 # Frontends on other origins: CORS with credentials (django-cors-headers), and trusted
 # by the Origin check of cookie-authenticated requests (tokens/origin.py).

@@ -27,6 +27,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_tasks",
+    "django_tasks_db",
     "tokens",
 ]
 MIDDLEWARE = [
@@ -77,4 +79,7 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     "ACCESS_TOKEN_LIFETIME": timedelta(hours=1),  # simplejwt's default is 5 minutes
 }
+# The security emails' queue (tokens.notifications): django-tasks' database backend,
+# sent by `manage.py db_worker`; the email backend is Django's default (SMTP).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Every tokens setting keeps its default (tokens/settings.py).

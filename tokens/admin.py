@@ -26,7 +26,7 @@ from django.utils.html import format_html
 
 from tokens import maintenance
 from tokens import messages as texts
-from tokens.models import RefreshToken, RevokeReason
+from tokens.models import NotificationPreference, RefreshToken, RevokeReason
 from tokens.paginator import EXACT_COUNT_LIMIT, CappedCountPaginator
 
 SHORT_ID_LENGTH = 8  # hex digits of the id shown in lists; the full id is in its title
@@ -347,3 +347,32 @@ class SessionInline(admin.TabularInline):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    """Who turned the new-device email off (or on again). Users without a row get it.
+
+    The other security emails have no switch, so there is nothing else to show.
+    """
+
+    list_display = ["user_name", "new_device"]
+    list_filter = ["new_device"]
+    list_select_related = ["user"]
+    # A user picker that does not load every user into a <select>.
+    raw_id_fields = ["user"]
+    search_fields = ["pk"]  # shows the search box; get_search_results does the search
+    search_help_text = "A user's exact login name."
+
+    def get_search_results(self, request, queryset, search_term):
+        """A user's exact login name, normalized as the user model does (one index lookup)."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        user_model = get_user_model()
+        name = user_model.normalize_username(term)
+        return queryset.filter(**{f"user__{user_model.USERNAME_FIELD}": name}), False
+
+    @admin.display(description="user", ordering="user")
+    def user_name(self, preference: NotificationPreference) -> str:
+        return preference.user.get_username()

@@ -36,6 +36,14 @@ class RevokedSession:
     ip_address: str | None
 
 
+@dataclass(frozen=True)
+class InsertedSession:
+    """What a login's INSERT learned about the user's other sessions."""
+
+    other_live_sessions: int  # for the session cap
+    device_seen_before: bool  # any other session, revoked or expired too, of this device
+
+
 def _key_after(key: tuple[str, ...], values: tuple) -> Q:
     """The row-value comparison ``key > values``, spelled out field by field.
 
@@ -108,16 +116,18 @@ class RefreshTokenQuerySet(models.QuerySet):
 
     def insert_for_password(
         self, session: "RefreshToken", password_hash: str, now: datetime
-    ) -> int | None:
+    ) -> "InsertedSession | None":
         """INSERT ``session`` if its user's password is still ``password_hash``; return
-        how many other live sessions the user has, or None (nothing inserted).
+        what the login needs to know of the user's other sessions, or None (nothing
+        inserted).
 
         One statement, ``INSERT ... SELECT ... FROM user WHERE password = %s [FOR SHARE]
-        RETURNING (SELECT COUNT(*) ...)`` (PostgreSQL, SQLite >= 3.35):
+        RETURNING (SELECT COUNT(*) ...), EXISTS (...)`` (PostgreSQL, SQLite >= 3.35):
         - a login that checked a password which a concurrent change has since replaced
           writes no session (on PostgreSQL the share lock waits for that change to
           commit, or makes the change wait for this login, whose session it then ends);
-        - the session cap gets its count without a statement of its own.
+        - the session cap gets its count, and the new-device email its answer, without
+          a statement of their own.
         Like ``bulk_create`` it sends no save signals.
         """
         using = self._db or router.db_for_write(self.model)
@@ -133,14 +143,25 @@ class RefreshTokenQuerySet(models.QuerySet):
         with connection.cursor() as cursor:
             cursor.execute(
                 _insert_for_password_sql(using),
-                # the INSERT's values; the user row; the count's user, now, and new id
-                (*values, user_id, password_hash, user_id, prep(now, connection), session_id),
+                # the INSERT's values; the user row; the count's user, now and new id;
+                # the device check's user, device and new id
+                (
+                    *values,
+                    user_id,
+                    password_hash,
+                    user_id,
+                    prep(now, connection),
+                    session_id,
+                    user_id,
+                    session.device,
+                    session_id,
+                ),
             )
             row = cursor.fetchone()
         if row is None:
             return None
         session._state.adding, session._state.db = False, using
-        return row[0]
+        return InsertedSession(other_live_sessions=row[0], device_seen_before=bool(row[1]))
 
     def user_of_live_session(self, session_id, user_id, now: datetime):
         """The user of a live session, with the session's password binding as
@@ -288,7 +309,11 @@ def _insert_for_password_sql(using: str) -> str:
         # conditions as RefreshTokenQuerySet.live().
         f"RETURNING (SELECT COUNT(*) FROM {table} o WHERE {column('user')} = %s "
         f"AND {column('revoked_at')} IS NULL AND {column('expires_at')} > %s "
-        f"AND {column('id')} <> %s)"
+        f"AND {column('id')} <> %s), "
+        # Whether any other session of the user, live or not, came from this device:
+        # the new-device email's question, answered by the rows the purge has left.
+        f"EXISTS (SELECT 1 FROM {table} o WHERE {column('user')} = %s "
+        f"AND {column('device')} = %s AND {column('id')} <> %s)"
     )
 
 
@@ -423,3 +448,30 @@ class RefreshToken(models.Model):
     def is_bound_to_password(self) -> bool:
         """Whether the user's password is still the one this session was opened with."""
         return crypto.is_bound_to(self.password_binding, self.user.password)
+
+
+class NotificationPreference(models.Model):
+    """Which optional security emails a user wants (tokens.notifications).
+
+    Only the new-device email can be turned off: the stolen-token and password-change
+    emails always go out. No row means the defaults, so existing users need nothing.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="notification_preference",
+    )
+    new_device = models.BooleanField(
+        default=True,
+        verbose_name="email on sign-in from a new device",
+        help_text="An email when the account signs in from a browser and system it never used.",
+    )
+
+    class Meta:
+        verbose_name = "notification preference"
+        verbose_name_plural = "notification preferences"
+
+    def __str__(self) -> str:
+        return f"notification preference of {self.user_id}"

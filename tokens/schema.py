@@ -9,7 +9,7 @@ client generator, the docs page and schemathesis all see exactly what can come b
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 
 from tokens import errors
 from tokens.serializers import (
@@ -17,6 +17,7 @@ from tokens.serializers import (
     LoginJsonSerializer,
     LogoutAllSerializer,
     MessageSerializer,
+    NotificationPreferencesSerializer,
     ReauthenticateSerializer,
     SessionSerializer,
     TokenSerializer,
@@ -221,6 +222,32 @@ revoke_session = extend_schema(
         403: REAUTHENTICATION_REQUIRED,
         404: error("No live session of the caller with this id.", errors.BY_STATUS[404]),
     },
+)
+
+
+notification_preferences = extend_schema_view(
+    get=extend_schema(
+        summary="The caller's optional security emails",
+        description=(
+            "Whether the caller is emailed when their account signs in from a device "
+            "(browser and system) it never used; on unless turned off. The emails about a "
+            "stolen refresh token and a password change always go out."
+        ),
+        responses={200: NotificationPreferencesSerializer, 401: NOT_AUTHENTICATED},
+    ),
+    put=extend_schema(
+        summary="Turn the new-device email on or off",
+        request=NotificationPreferencesSerializer,
+        responses={
+            200: NotificationPreferencesSerializer,
+            400: OpenApiResponse(
+                response={"oneOf": [error_body(errors.MALFORMED_BODY), _FIELD_ERRORS]},
+                description="A malformed body, or new_device missing or not a JSON boolean.",
+            ),
+            401: NOT_AUTHENTICATED,
+            415: UNSUPPORTED_MEDIA_TYPE,
+        },
+    ),
 )
 
 

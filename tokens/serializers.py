@@ -77,3 +77,14 @@ class MessageSerializer(serializers.Serializer):
 
 class LogoutAllSerializer(MessageSerializer):
     revoked = serializers.IntegerField()
+
+
+class NotificationPreferencesSerializer(serializers.Serializer):
+    """The optional security emails: ``{"new_device": true|false}`` (a JSON boolean).
+
+    The emails about a stolen refresh token and a password change cannot be turned off.
+    """
+
+    new_device = StrictBooleanField(
+        help_text="Email me when my account signs in from a device it never used."
+    )

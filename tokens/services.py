@@ -20,7 +20,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
-from tokens import crypto, devices, signals
+from tokens import crypto, devices, notifications, signals
 from tokens.errors import (
     BadCredentials,
     NotLoggedIn,
@@ -179,10 +179,19 @@ def _open_session(
         ip_address=ip_address,
         password_binding=crypto.password_binding(user.password),
     )
-    others = RefreshToken.objects.insert_for_password(session, user.password, now)
-    if others is None:  # the password was changed since it was checked
+    inserted = RefreshToken.objects.insert_for_password(session, user.password, now)
+    if inserted is None:  # the password was changed since it was checked
         raise BadCredentials()
-    _evict_beyond_cap(session, others, now)
+    _evict_beyond_cap(session, inserted.other_live_sessions, now)
+    if not inserted.device_seen_before:
+        # Queued once the login commits; a known device costs nothing (the INSERT said).
+        notifications.notify(
+            notifications.NEW_DEVICE,
+            user.pk,
+            device=session.device,
+            ip_address=ip_address,
+            when=now,
+        )
     return session
 
 
@@ -287,6 +296,15 @@ def _refresh_under_lock(
                 current_generation=session.generation,
             )
             _revoke_one(session, RevokeReason.REPLAY, now)
+            # The theft signal: the user hears of it, whatever their preferences. Queued
+            # when the revocation commits, so only a recorded replay sends one.
+            notifications.notify(
+                notifications.REPLAY,
+                session.user_id,
+                device=session.device,
+                ip_address=ip_address,
+                when=now,
+            )
             issued = None
 
     if issued is None:  # raised outside the block: the revocation must commit

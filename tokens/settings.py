@@ -36,6 +36,15 @@ DEFAULTS = {
     # django-ratelimit rates: refresh and logout; login, register, password checks.
     "RATE_LIMIT_DEFAULT": "60/m",
     "RATE_LIMIT_LOGIN": "5/m",
+    # Security notifications (tokens.notifications): the link in each email to where the
+    # user sees their sessions, or None for no link (the app has no page of its own).
+    "SECURITY_NOTIFICATION_SESSIONS_URL": None,
+    # A failed send is tried again, this many times in all, after this delay, doubled
+    # after each failure (1, 2, 4, 8 minutes): about a quarter of an hour of SMTP outage.
+    "SECURITY_NOTIFICATION_MAX_ATTEMPTS": 5,
+    "SECURITY_NOTIFICATION_RETRY_DELAY": timedelta(minutes=1),
+    # The django-tasks backend (an alias of the TASKS setting) that queues the emails.
+    "SECURITY_NOTIFICATION_TASK_BACKEND": "default",
 }
 
 

@@ -10,4 +10,9 @@ urlpatterns = [
     path("logout-all", views.LogoutAllView.as_view(), name="logout-all"),
     path("sessions", views.SessionListView.as_view(), name="sessions"),
     path("sessions/<uuid:session_id>", views.SessionDetailView.as_view(), name="session"),
+    path(
+        "notifications",
+        views.NotificationPreferencesView.as_view(),
+        name="notification-preferences",
+    ),
 ]

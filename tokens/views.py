@@ -7,14 +7,19 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tokens import client, cookies, schema, services
+from tokens import client, cookies, notifications, schema, services
 from tokens import messages as texts
 from tokens.authentication import OptionalSessionJWTAuthentication, session_id_of
 from tokens.models import RevokeReason
 from tokens.origin import CookieRequestOrigin, RequestOrigin
 from tokens.permissions import RecentLogin
 from tokens.ratelimit import DefaultRate, LoginRate, PasswordCheckRate, SensitiveRate
-from tokens.serializers import LoginSerializer, ReauthenticateSerializer, SessionSerializer
+from tokens.serializers import (
+    LoginSerializer,
+    NotificationPreferencesSerializer,
+    ReauthenticateSerializer,
+    SessionSerializer,
+)
 from tokens.services import IssuedAccess, IssuedTokens
 
 
@@ -149,3 +154,20 @@ class SessionDetailView(APIView):
         if not services.revoke_session(request.user, session_id):
             raise NotFound()
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@schema.notification_preferences
+class NotificationPreferencesView(APIView):
+    """The caller's choice of optional security emails (tokens.notifications)."""
+
+    def get(self, request):
+        return Response(notifications.preferences(request.user))
+
+    def put(self, request):
+        serializer = NotificationPreferencesSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(
+            notifications.set_preferences(
+                request.user, new_device=serializer.validated_data["new_device"]
+            )
+        )

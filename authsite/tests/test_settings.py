@@ -167,3 +167,67 @@ def test_database_pooling_is_a_closed_choice():
     assert result.returncode != 0
     assert "DATABASE_POOLING" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def email_settings(**env: str) -> subprocess.CompletedProcess:
+    """A fresh process with this environment prints the email settings as JSON."""
+    script = (
+        "import json, django; django.setup(); from django.conf import settings;"
+        "print(json.dumps({name: getattr(settings, name) for name in ("
+        "'EMAIL_BACKEND', 'EMAIL_HOST', 'EMAIL_PORT', 'EMAIL_HOST_USER',"
+        "'EMAIL_HOST_PASSWORD', 'EMAIL_USE_TLS', 'EMAIL_USE_SSL', 'EMAIL_TIMEOUT',"
+        "'DEFAULT_FROM_EMAIL', 'SECURITY_NOTIFICATION_SESSIONS_URL')}))"
+    )
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"EMAIL_URL", "DEFAULT_FROM_EMAIL", "PUBLIC_URL"}
+    }
+    environment.update(DJANGO_SETTINGS_MODULE="authsite.settings", **env)
+    return run([sys.executable, "-c", script], environment)
+
+
+def test_without_email_url_emails_go_to_the_console():
+    result = email_settings()
+    assert result.returncode == 0, result.stderr
+    configured = json.loads(result.stdout)
+    assert configured["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+    assert configured["SECURITY_NOTIFICATION_SESSIONS_URL"] == "http://localhost:8000/#sessions"
+
+
+def test_email_url_configures_smtp():
+    result = email_settings(
+        EMAIL_URL="submission://mailer:p%40ss@smtp.example.com?timeout=5",
+        DEFAULT_FROM_EMAIL="Security <security@example.com>",
+        PUBLIC_URL="https://auth.example.com/",
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "smtp.example.com",
+        "EMAIL_PORT": 587,
+        "EMAIL_HOST_USER": "mailer",
+        "EMAIL_HOST_PASSWORD": "p@ss",
+        "EMAIL_USE_TLS": True,
+        "EMAIL_USE_SSL": False,
+        "EMAIL_TIMEOUT": 5,
+        "DEFAULT_FROM_EMAIL": "Security <security@example.com>",
+        "SECURITY_NOTIFICATION_SESSIONS_URL": "https://auth.example.com/#sessions",
+    }
+    # Without ?timeout=, a worker still gives up on a silent server.
+    plain = json.loads(email_settings(EMAIL_URL="smtp://smtp.example.com").stdout)
+    assert plain["EMAIL_PORT"] == 25 and plain["EMAIL_TIMEOUT"] == 10
+
+
+@pytest.mark.parametrize(
+    "variable,value",
+    [
+        ("EMAIL_URL", "smpt://mailer:secret-password@smtp.example.com"),
+        ("PUBLIC_URL", "auth.example.com"),
+    ],
+)
+def test_a_bad_email_setting_stops_start_up_without_echoing_it(variable, value):
+    result = email_settings(**{variable: value})
+    assert result.returncode != 0
+    assert variable in result.stderr
+    assert "secret-password" not in result.stderr

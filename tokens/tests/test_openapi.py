@@ -53,6 +53,11 @@ CONTRACT = {
         401: {errors.NOT_AUTHENTICATED},
         429: None,
     },
+    ("get", "/api/auth/notifications"): {401: {errors.ACCESS_TOKEN_INVALID}},
+    ("put", "/api/auth/notifications"): {
+        400: {errors.MALFORMED_BODY},
+        401: {errors.NOT_AUTHENTICATED},
+    },
     ("get", "/api/users/me"): {401: {errors.ACCESS_TOKEN_INVALID}},
     ("get", "/api/health"): {503: {errors.SERVICE_UNAVAILABLE}},
 }

@@ -2,6 +2,11 @@
 
 Transaction control (BEGIN, SAVEPOINT, RELEASE, COMMIT) is not counted: it is free of
 data access and differs between the test transaction and production.
+
+The security emails are queued as production queues them: the database backend of
+django-tasks (an INSERT into its table, counted here) after the operation's transaction
+commits (the test runs those on-commit callbacks inside the count). Sending is the
+worker's, in another process, and is not counted.
 """
 
 import re
@@ -20,17 +25,37 @@ from conftest import PASSWORD
 pytestmark = pytest.mark.django_db
 
 CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.IGNORECASE)
+TASK_TABLE = "django_tasks_database_dbtaskresult"
 
 
-@contextmanager
-def data_queries():
-    with CaptureQueriesContext(connection) as captured:
-        statements: list[str] = []
-        yield statements
-    statements.extend(q["sql"] for q in captured.captured_queries if not CONTROL.match(q["sql"]))
+@pytest.fixture(autouse=True)
+def _queue_in_the_database(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
-def test_authenticated_get_is_one_query(api, user, login, bearer):
+@pytest.fixture
+def data_queries(django_capture_on_commit_callbacks):
+    """A context that collects the data statements of what runs inside it, including
+    what runs once its transactions commit (the email queue's INSERT)."""
+
+    @contextmanager
+    def collect():
+        with CaptureQueriesContext(connection) as captured:
+            statements: list[str] = []
+            with django_capture_on_commit_callbacks(execute=True):
+                yield statements
+        statements.extend(
+            q["sql"] for q in captured.captured_queries if not CONTROL.match(q["sql"])
+        )
+
+    return collect
+
+
+def is_enqueue(statement: str) -> bool:
+    return statement.upper().startswith("INSERT") and TASK_TABLE in statement
+
+
+def test_authenticated_get_is_one_query(api, user, login, bearer, data_queries):
     headers = bearer(login())
     with data_queries() as statements:
         assert api.get("/api/users/me", **headers).status_code == 200
@@ -38,7 +63,7 @@ def test_authenticated_get_is_one_query(api, user, login, bearer):
     assert "JOIN" in statements[0].upper()  # session and user together
 
 
-def test_rotating_refresh_is_one_update(api, user, login):
+def test_rotating_refresh_is_one_update(api, user, login, data_queries):
     login()
     with data_queries() as statements:
         assert api.post("/api/auth/refresh").status_code == 200
@@ -57,7 +82,7 @@ def test_rotating_refresh_opens_no_transaction(api, user, login):
     assert not [q for q in captured.captured_queries if CONTROL.match(q["sql"])]
 
 
-def test_refresh_inside_the_reuse_interval_is_two_queries(api, user, login):
+def test_refresh_inside_the_reuse_interval_is_two_queries(api, user, login, data_queries):
     first = login().cookies["refresh_token"].value
     api.post("/api/auth/refresh")
     api.cookies["refresh_token"] = first
@@ -69,33 +94,55 @@ def test_refresh_inside_the_reuse_interval_is_two_queries(api, user, login):
         assert 'FOR UPDATE OF "tokens_refreshtoken"' in statements[1]
 
 
-def test_replay_revocation_is_one_update_after_the_locked_read(api, user, login):
+def test_replay_revocation_is_one_update_after_the_locked_read_then_the_email(
+    api, user, login, data_queries
+):
     first = login().cookies["refresh_token"].value
     api.post("/api/auth/refresh")
     api.post("/api/auth/refresh")
     api.cookies["refresh_token"] = first
     with data_queries() as statements:
         assert api.post("/api/auth/refresh").status_code == 401
-    assert len(statements) == 3, statements
+    # the fast path's UPDATE that matches nothing; the locked read; the revoking UPDATE;
+    # once that commits, the theft email's task into the queue
+    assert len(statements) == 4, statements
     assert statements[2].upper().startswith("UPDATE")
+    assert is_enqueue(statements[3])
 
 
-def test_login_queries(api, user):
+def test_login_from_a_known_device_is_three_queries(api, user, login, data_queries):
+    login(client=APIClient())  # the same (test client's) device, once before
     with data_queries() as statements:
         response = api.post(
             "/api/auth/login", {"email": user.get_username(), "password": PASSWORD}, format="json"
         )
         assert response.status_code == 200
     # the user by email; the insert, which also counts the user's other live sessions
-    # for the cap; Django's last_login (user_logged_in)
+    # for the cap and asks whether this device was seen before; Django's last_login
     assert len(statements) == 3, statements
     select, insert, last_login = (s.upper() for s in statements)
     assert select.startswith("SELECT")
     assert insert.startswith("INSERT") and "RETURNING (SELECT COUNT(*)" in insert
+    assert "EXISTS" in insert
     assert last_login.startswith("UPDATE") and "LAST_LOGIN" in last_login
 
 
-def test_login_at_the_session_cap_adds_one_eviction_update(api, user, settings, login):
+def test_login_from_a_new_device_adds_the_email_task(api, user, login, data_queries):
+    login(client=APIClient(HTTP_USER_AGENT="curl/8.5.0"))  # another device only
+    with data_queries() as statements:
+        response = api.post(
+            "/api/auth/login", {"email": user.get_username(), "password": PASSWORD}, format="json"
+        )
+        assert response.status_code == 200
+    # the three of a known device, then (after the commit) the email's task
+    assert len(statements) == 4, statements
+    assert statements[1].upper().startswith("INSERT") and not is_enqueue(statements[1])
+    assert is_enqueue(statements[3])
+
+
+def test_login_at_the_session_cap_adds_one_eviction_update(
+    api, user, settings, login, data_queries
+):
     settings.SESSIONS_PER_USER_LIMIT = 2
     login(client=APIClient())
     login(client=APIClient())
@@ -105,14 +152,14 @@ def test_login_at_the_session_cap_adds_one_eviction_update(api, user, settings, 
     assert statements[2].upper().startswith("UPDATE")  # the eviction, after the insert
 
 
-def test_logout_by_cookie_is_one_update(api, user, login):
+def test_logout_by_cookie_is_one_update(api, user, login, data_queries):
     login()
     with data_queries() as statements:
         assert api.post("/api/auth/logout").status_code == 200
     assert len(statements) == 1, statements
 
 
-def test_logout_all_is_auth_plus_one_update(api, user, login, bearer):
+def test_logout_all_is_auth_plus_one_update(api, user, login, bearer, data_queries):
     for _ in range(5):
         login(client=APIClient())
     headers = bearer(login())
@@ -121,7 +168,7 @@ def test_logout_all_is_auth_plus_one_update(api, user, login, bearer):
     assert len(statements) == 2, statements
 
 
-def test_reauthenticate_is_auth_plus_one_update(api, user, login, bearer):
+def test_reauthenticate_is_auth_plus_one_update(api, user, login, bearer, data_queries):
     headers = bearer(login())
     with data_queries() as statements:
         response = api.post(
@@ -134,7 +181,7 @@ def test_reauthenticate_is_auth_plus_one_update(api, user, login, bearer):
     assert statements[1].upper().startswith("UPDATE")
 
 
-def test_refused_step_up_is_the_auth_query_only(api, user, login, bearer, settings):
+def test_refused_step_up_is_the_auth_query_only(api, user, login, bearer, settings, data_queries):
     settings.REAUTHENTICATION_MAX_AGE = 1
     headers = bearer(login())
     with time_machine.travel(timezone.now() + timedelta(seconds=5)):
@@ -143,7 +190,7 @@ def test_refused_step_up_is_the_auth_query_only(api, user, login, bearer, settin
     assert len(statements) == 1, statements
 
 
-def test_sessions_list_is_two_queries_whatever_the_count(api, user, login, bearer):
+def test_sessions_list_is_two_queries_whatever_the_count(api, user, login, bearer, data_queries):
     for _ in range(10):
         login(client=APIClient())
     headers = bearer(login())
@@ -152,7 +199,7 @@ def test_sessions_list_is_two_queries_whatever_the_count(api, user, login, beare
     assert len(statements) == 2, statements
 
 
-def test_revoke_one_session_is_auth_plus_one_update(api, user, login, bearer):
+def test_revoke_one_session_is_auth_plus_one_update(api, user, login, bearer, data_queries):
     from rest_framework_simplejwt.tokens import AccessToken
 
     other = login(client=APIClient())
@@ -164,7 +211,7 @@ def test_revoke_one_session_is_auth_plus_one_update(api, user, login, bearer):
 
 
 @pytest.mark.project
-def test_change_password_queries(api, user, login, bearer):
+def test_change_password_queries(api, user, login, bearer, data_queries):
     login(client=APIClient())
     headers = bearer(login())
     with data_queries() as statements:
@@ -176,12 +223,27 @@ def test_change_password_queries(api, user, login, bearer):
         )
         assert response.status_code == 200
     # auth; bind the caller's session to the new password; revoke the others; the
-    # password update; its receiver's revoke of sessions of older passwords (none left)
-    assert len(statements) == 5, statements
+    # password update; its receiver's revoke of sessions of older passwords (none left);
+    # once that commits, the password email's task
+    assert len(statements) == 6, statements
+    assert is_enqueue(statements[5])
 
 
 @pytest.mark.project
-def test_health_is_one_query(api, db):
+def test_health_is_one_query(api, db, data_queries):
     with data_queries() as statements:
         assert api.get("/api/health").json() == {"status": "ok"}
     assert len(statements) == 1
+
+
+def test_notification_preferences_read_and_write(api, user, login, bearer, data_queries):
+    headers = bearer(login())
+    with data_queries() as statements:
+        assert api.get("/api/auth/notifications", **headers).status_code == 200
+    assert len(statements) == 2, statements  # authentication, the preference (or none)
+    with data_queries() as statements:
+        body = {"new_device": False}
+        response = api.put("/api/auth/notifications", body, format="json", **headers)
+        assert response.status_code == 200
+    # authentication; Django's update_or_create: the row locked (none yet), the insert
+    assert len(statements) == 3, statements

@@ -19,6 +19,7 @@
     reauthenticate: "/api/auth/reauthenticate",
     sessions: "/api/auth/sessions",
     changePassword: "/api/auth/change-password",
+    notifications: "/api/auth/notifications",
     me: "/api/users/me",
   };
 
@@ -66,6 +67,7 @@
     current_password: "Current password",
     new_password: "New password",
     remember_me: "Remember me",
+    new_device: "Email me when my account signs in from a new device",
   };
 
   const SESSION_ENDED_ELSEWHERE = "This session was ended on another device or by an administrator.";
@@ -299,6 +301,8 @@
     $("user-joined").textContent = "";
     $("token-expires").textContent = "";
     $("sessions").replaceChildren();
+    $("notify-new-device").checked = false;
+    $("notify-new-device").disabled = true;
     $("status").textContent = statusText || "Not signed in.";
     document.body.dataset.state = "signed-out";
   }
@@ -368,8 +372,17 @@
     $("sessions").replaceChildren(...sessions.map(sessionItem));
   }
 
+  // The new-device email's switch; disabled until the server has said where it stands.
+  async function loadNotifications() {
+    const preferences = await api("GET", API.notifications);
+    $("notify-new-device").checked = preferences.new_device;
+    $("notify-new-device").disabled = false;
+  }
+
   async function loadAll() {
-    await Promise.all([loadUser(), loadSessions()]);
+    await Promise.all([loadUser(), loadSessions(), loadNotifications()]);
+    // A security email links to /#sessions; the list exists only once signed in.
+    if (window.location.hash === "#sessions") $("sessions").scrollIntoView();
   }
 
   // Runs an action; a failure shows its sentence after `failure` ("Could not log in.").
@@ -469,6 +482,27 @@
     await loadSessions();
   }
 
+  // Saved as soon as it is ticked; on failure the box shows what the server has.
+  async function setNewDeviceEmail(event) {
+    const box = event.target;
+    const wanted = box.checked;
+    box.disabled = true;
+    try {
+      const saved = await api("PUT", API.notifications, { new_device: wanted });
+      box.checked = saved.new_device;
+      showMessage(
+        saved.new_device
+          ? "You will be emailed when your account signs in from a new device."
+          : "You will not be emailed about new devices any more.",
+      );
+    } catch (error) {
+      box.checked = !wanted;
+      throw error;
+    } finally {
+      box.disabled = false;
+    }
+  }
+
   async function refreshNow() {
     const refreshed = await refresh();
     if (!refreshed.ok) {
@@ -497,6 +531,11 @@
     $("password-form").addEventListener(
       "submit",
       guarded("Could not change the password.", changePassword),
+    );
+    $("notifications-form").addEventListener("submit", (event) => event.preventDefault());
+    $("notify-new-device").addEventListener(
+      "change",
+      guarded("Could not save the email setting.", setNewDeviceEmail),
     );
     $("reload").addEventListener("click", guarded("Could not reload.", loadAll));
     $("refresh").addEventListener("click", guarded("Could not refresh the token.", refreshNow));

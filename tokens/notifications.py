@@ -1,0 +1,180 @@
+"""Security notifications: an email to the user when their account signs in from a
+device it never used, when a stolen refresh token ended a session (a replay), and when
+their password changed.
+
+The request path only queues (``notify``): once its transaction commits, one task goes
+to the django-tasks backend (``tokens.tasks``; the database queue in this project, one
+INSERT) and a worker (``manage.py db_worker``) renders and sends the email with Django's
+email framework. Nothing here raises into a login, a refresh or a password change: a
+queue that cannot be written is logged (that email is lost), and a send that fails is
+tried again later, up to SECURITY_NOTIFICATION_MAX_ATTEMPTS times in all.
+
+A queued task carries the event, the user's id, a device name, an IP address and a
+time, and is stored as such in the queue's table: never a token, never a password hash.
+Only the new-device email can be turned off (``NotificationPreference``).
+"""
+
+import functools
+import logging
+from datetime import UTC, datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from tokens.models import NotificationPreference
+from tokens.settings import tokens_settings
+
+NEW_DEVICE = "new_device"
+REPLAY = "replay"
+PASSWORD_CHANGED = "password_changed"
+EVENTS = (NEW_DEVICE, REPLAY, PASSWORD_CHANGED)
+
+# What a task returns when it sent nothing, and why (stored as the task's result).
+SENT = "sent"
+NO_USER = "skipped: the user is gone"
+NO_ADDRESS = "skipped: the user has no email address"
+OPTED_OUT = "skipped: the user turned this email off"
+
+log = logging.getLogger("tokens.notifications")
+
+
+def notify(
+    event: str,
+    user_id,
+    *,
+    device: str = "",
+    ip_address: str | None = None,
+    when: datetime | None = None,
+) -> None:
+    """Email the user about ``event`` after the current transaction commits (at once
+    outside one); a rolled-back transaction sends nothing. Email and queue trouble
+    never raises into the caller (only an unknown ``event``, a programming error, does)."""
+    if event not in EVENTS:
+        raise ValueError(f"unknown security event {event!r}")
+    details = {
+        "device": device,
+        "ip_address": ip_address,
+        "occurred_at": (when or timezone.now()).isoformat(),
+    }
+    transaction.on_commit(functools.partial(_enqueue, event, str(user_id), details, 1))
+
+
+def _enqueue(
+    event: str, user_id: str, details: dict, attempt: int, run_after: datetime | None = None
+) -> None:
+    """Queue one attempt; a queue that cannot take it is logged, never raised."""
+    # Imported here: creating the task resolves the TASKS backend, which needs the apps
+    # loaded, and tokens.tasks calls back into this module.
+    from tokens.tasks import send_security_email
+
+    try:
+        task = send_security_email.using(backend=tokens_settings.SECURITY_NOTIFICATION_TASK_BACKEND)
+        # A backend that runs tasks at once (ImmediateBackend, in tests) cannot wait:
+        # there the next attempt follows straight away.
+        if run_after is not None and task.get_backend().supports_defer:
+            task = task.using(run_after=run_after)
+        task.enqueue(event, user_id, details, attempt)
+    except Exception:
+        log.exception(
+            "security email not queued: event=%s user_id=%s attempt=%d", event, user_id, attempt
+        )
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """How long to wait after failed attempt number ``attempt`` (1, 2, 4... times the delay)."""
+    return tokens_settings.SECURITY_NOTIFICATION_RETRY_DELAY * 2 ** (attempt - 1)
+
+
+def deliver(event: str, user_id: str, details: dict, attempt: int = 1) -> str:
+    """Render and send one notification (the task's work); returns what it did.
+
+    A failed send queues the next attempt (after ``retry_delay``) and raises, so the
+    queue records this attempt as failed; the last attempt only raises.
+    """
+    user = get_user_model()._default_manager.filter(pk=user_id).first()
+    if user is None:
+        return NO_USER
+    address = getattr(user, _email_field(user), "") or ""
+    if not address:
+        return NO_ADDRESS
+    if event == NEW_DEVICE and not wants_new_device_email(user):
+        return OPTED_OUT
+    message = _message(event, address, details)
+    try:
+        message.send()
+    except Exception as error:
+        limit = tokens_settings.SECURITY_NOTIFICATION_MAX_ATTEMPTS
+        if attempt >= limit:
+            log.error(
+                "security email given up: event=%s user_id=%s after %d attempts (%s)",
+                event,
+                user_id,
+                attempt,
+                type(error).__name__,
+            )
+            raise
+        delay = retry_delay(attempt)
+        log.warning(
+            "security email failed: event=%s user_id=%s attempt=%d of %d, next in %ds (%s)",
+            event,
+            user_id,
+            attempt,
+            limit,
+            delay.total_seconds(),
+            type(error).__name__,
+        )
+        _enqueue(event, user_id, details, attempt + 1, run_after=timezone.now() + delay)
+        raise
+    return SENT
+
+
+def _email_field(user) -> str:
+    # AbstractBaseUser's EMAIL_FIELD ("email" unless the model says otherwise).
+    get_name = getattr(user, "get_email_field_name", None)
+    return get_name() if get_name else "email"
+
+
+def _message(event: str, address: str, details: dict) -> EmailMultiAlternatives:
+    """The email for ``event``: plain text, with an HTML alternative."""
+    occurred_at = datetime.fromisoformat(details["occurred_at"]).astimezone(UTC)
+    context = {
+        "device": details.get("device") or "",
+        "ip_address": details.get("ip_address") or "",
+        # In UTC, spelled out: the recipient's time zone is unknown here.
+        "when": occurred_at.strftime("%d %B %Y, %H:%M UTC").lstrip("0"),
+        "sessions_url": tokens_settings.SECURITY_NOTIFICATION_SESSIONS_URL,
+        "can_opt_out": event == NEW_DEVICE,
+    }
+    folder = "tokens/email"
+    subject = render_to_string(f"{folder}/{event}_subject.txt", context)
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()),  # one line: a header cannot hold a newline
+        body=render_to_string(f"{folder}/{event}.txt", context),
+        to=[address],
+    )
+    message.attach_alternative(render_to_string(f"{folder}/{event}.html", context), "text/html")
+    return message
+
+
+def wants_new_device_email(user) -> bool:
+    """Whether the user wants the new-device email (yes, unless they said otherwise)."""
+    preference = (
+        NotificationPreference.objects.filter(user_id=user.pk)
+        .values_list("new_device", flat=True)
+        .first()
+    )
+    return True if preference is None else preference
+
+
+def preferences(user) -> dict[str, bool]:
+    """The user's notification preferences, as the API shows them."""
+    return {NEW_DEVICE: wants_new_device_email(user)}
+
+
+def set_preferences(user, *, new_device: bool) -> dict[str, bool]:
+    """Store the user's choice for the new-device email; returns the preferences."""
+    NotificationPreference.objects.update_or_create(user=user, defaults={"new_device": new_device})
+    return {NEW_DEVICE: new_device}
