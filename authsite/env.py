@@ -76,3 +76,28 @@ def rate(name: str, default: str) -> str:
             f"{name} must be a rate like 5/m or 100/15m (count/[n]s|m|h|d), got {value!r}."
         )
     return value
+
+
+def text_or_file(name: str) -> tuple[str, str] | None:
+    """A secret given in ``name`` itself or in the file that ``name_FILE`` names (for
+    Docker or Kubernetes secrets): ``(the variable it came from, the text)``, or None."""
+    value, path = os.environ.get(name, ""), _raw(f"{name}_FILE")
+    if value.strip() and path is not None:
+        raise ImproperlyConfigured(f"Set {name} or {name}_FILE, not both.")
+    if path is not None:
+        return f"{name}_FILE", read_file(f"{name}_FILE", path)
+    return (name, value) if value.strip() else None
+
+
+def files(name: str) -> list[tuple[str, str]]:
+    """The files of a comma-separated list of paths: ``(name (path), text)`` each."""
+    return [(f"{name} ({path})", read_file(name, path)) for path in csv(name)]
+
+
+def read_file(name: str, path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as file:
+            return file.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+        raise ImproperlyConfigured(f"{name}: cannot read {path!r} ({reason}).") from None

@@ -18,9 +18,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.tokens import AccessToken
 
 from tokens import crypto, devices, signals
+from tokens.access import AccessToken
 from tokens.errors import (
     BadCredentials,
     NotLoggedIn,

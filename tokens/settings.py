@@ -3,7 +3,8 @@
 A project sets only what it changes (``REFRESH_TOKEN_ROTATE = False`` in its settings);
 the app reads every value through ``tokens_settings``, at use, so overriding a setting
 (``override_settings``, pytest-django's ``settings``) takes effect at once. The access
-token's lifetime and signing are simplejwt's own ``SIMPLE_JWT`` settings.
+token's lifetime, claims and HS256 key are simplejwt's own ``SIMPLE_JWT`` settings; its
+algorithm and asymmetric keys are the ``ACCESS_TOKEN_*`` settings below (tokens/signing.py).
 """
 
 from datetime import timedelta
@@ -32,6 +33,14 @@ DEFAULTS = {
     # django-ratelimit rates: refresh and logout; login, register, password checks.
     "RATE_LIMIT_DEFAULT": "60/m",
     "RATE_LIMIT_LOGIN": "5/m",
+    # Access-token signing: HS256 under SIMPLE_JWT["SIGNING_KEY"], or ES256 / EdDSA with
+    # ACCESS_TOKEN_SIGNING_KEY (a PEM private key), so other services can verify tokens
+    # with the public keys.
+    "ACCESS_TOKEN_ALGORITHM": "HS256",
+    "ACCESS_TOKEN_SIGNING_KEY": None,
+    # PEM keys (private or public) that verify and are published but do not sign: the
+    # previous key until its last token has expired, the next one before it signs.
+    "ACCESS_TOKEN_VERIFYING_KEYS": (),
 }
 
 
