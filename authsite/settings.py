@@ -228,6 +228,7 @@ signing.build(
     signing_name=_signing_key[0] if _signing_key else "ACCESS_TOKEN_SIGNING_KEY",
     verifying_pems=_verifying_keys,
 )
+JWKS_MAX_AGE = timedelta(seconds=env.integer("JWKS_MAX_AGE", 300, minimum=0))
 
 # Frontends on other origins: CORS with credentials (django-cors-headers), and trusted
 # by the Origin check of cookie-authenticated requests (tokens/origin.py).

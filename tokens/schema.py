@@ -13,6 +13,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 
 from tokens import errors
 from tokens.serializers import (
+    JwksSerializer,
     LoginFormSerializer,
     LoginJsonSerializer,
     LogoutAllSerializer,
@@ -181,6 +182,16 @@ revoke_session = extend_schema(
         401: NOT_AUTHENTICATED,
         404: error("No live session of the caller with this id.", errors.BY_STATUS[404]),
     },
+)
+
+jwks = extend_schema(
+    summary="The public keys that verify access tokens (JWK Set)",
+    description=(
+        "Every key that verifies access tokens, with its kid, alg and use: the signing "
+        "key and the ACCESS_TOKEN_VERIFYING_KEYS (rotation). Empty with HS256, whose key "
+        "is secret. Cache-Control: public, max-age=JWKS_MAX_AGE."
+    ),
+    responses={200: JwksSerializer},
 )
 
 

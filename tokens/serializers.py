@@ -73,3 +73,19 @@ class MessageSerializer(serializers.Serializer):
 
 class LogoutAllSerializer(MessageSerializer):
     revoked = serializers.IntegerField()
+
+
+class JwksKeySerializer(serializers.Serializer):
+    """One public JWK (RFC 7517): EC P-256 (``x``, ``y``) or OKP Ed25519 (``x``)."""
+
+    kty = serializers.CharField()
+    crv = serializers.CharField()
+    x = serializers.CharField()
+    y = serializers.CharField(required=False)
+    kid = serializers.CharField()
+    alg = serializers.CharField()
+    use = serializers.CharField()
+
+
+class JwksSerializer(serializers.Serializer):
+    keys = JwksKeySerializer(many=True)

@@ -35,12 +35,14 @@ DEFAULTS = {
     "RATE_LIMIT_LOGIN": "5/m",
     # Access-token signing: HS256 under SIMPLE_JWT["SIGNING_KEY"], or ES256 / EdDSA with
     # ACCESS_TOKEN_SIGNING_KEY (a PEM private key), so other services can verify tokens
-    # with the public keys.
+    # with the public keys of GET /.well-known/jwks.json.
     "ACCESS_TOKEN_ALGORITHM": "HS256",
     "ACCESS_TOKEN_SIGNING_KEY": None,
     # PEM keys (private or public) that verify and are published but do not sign: the
     # previous key until its last token has expired, the next one before it signs.
     "ACCESS_TOKEN_VERIFYING_KEYS": (),
+    # How long resource servers and proxies may cache the JWKS.
+    "JWKS_MAX_AGE": timedelta(minutes=5),
 }
 
 

@@ -6,7 +6,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tokens import client, cookies, schema, services
+from tokens import client, cookies, schema, services, signing
 from tokens import messages as texts
 from tokens.authentication import OptionalSessionJWTAuthentication, session_id_of
 from tokens.models import RevokeReason
@@ -14,6 +14,7 @@ from tokens.origin import CookieRequestOrigin, RequestOrigin
 from tokens.ratelimit import DefaultRate, LoginRate, SensitiveRate
 from tokens.serializers import LoginSerializer, SessionSerializer
 from tokens.services import IssuedTokens
+from tokens.settings import tokens_settings
 
 
 def token_response(issued: IssuedTokens) -> Response:
@@ -117,3 +118,19 @@ class SessionDetailView(APIView):
         if not services.revoke_session(request.user, session_id):
             raise NotFound()
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@schema.jwks
+class JwksView(APIView):
+    """The public keys that verify access tokens (RFC 7517 JWK Set); empty with HS256."""
+
+    authentication_classes = []
+    permission_classes = []
+
+    def get(self, request):
+        response = Response(signing.key_set().jwks())
+        max_age = int(tokens_settings.JWKS_MAX_AGE.total_seconds())
+        # Public and cacheable: resource servers fetch it often, and a key is published
+        # before it signs (README, key rotation), so a cached copy is never too old.
+        response["Cache-Control"] = f"public, max-age={max_age}"
+        return response

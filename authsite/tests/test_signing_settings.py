@@ -57,6 +57,7 @@ def test_a_key_in_the_variable_itself_works_too():
             {"ACCESS_TOKEN_VERIFYING_KEY_FILES": "/nonexistent.pem"},
             "ACCESS_TOKEN_VERIFYING_KEY_FILES: cannot read",
         ),
+        ({"JWKS_MAX_AGE": "-1"}, "JWKS_MAX_AGE"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(variables, named):

@@ -42,9 +42,10 @@ CONTRACT = {
     },
     ("get", "/api/users/me"): {401: {errors.ACCESS_TOKEN_INVALID}},
     ("get", "/api/health"): {503: {errors.SERVICE_UNAVAILABLE}},
+    ("get", "/.well-known/jwks.json"): {200: None},
 }
 COOKIE_ONLY = {"/api/auth/refresh"}
-PUBLIC = {"/api/auth/register", "/api/auth/login", "/api/health"}
+PUBLIC = {"/api/auth/register", "/api/auth/login", "/api/health", "/.well-known/jwks.json"}
 
 
 @pytest.fixture(scope="module")
