@@ -101,3 +101,30 @@ def read_file(name: str, path: str) -> str:
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
         raise ImproperlyConfigured(f"{name}: cannot read {path!r} ({reason}).") from None
+
+
+# Client ids of INTROSPECTION_CLIENTS: what fits a log line and an HTTP Basic user name.
+_CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+MIN_CLIENT_SECRET_LENGTH = 32
+
+
+def client_secrets(name: str) -> dict[str, str]:
+    """``id:secret,id:secret`` as a dict. Secrets are never echoed in an error."""
+    clients: dict[str, str] = {}
+    for entry in csv(name):
+        client_id, separator, secret = entry.partition(":")
+        if not separator or not _CLIENT_ID.fullmatch(client_id):
+            raise ImproperlyConfigured(
+                f"{name} must be id:secret pairs separated by commas, the id letters, digits, "
+                f"'.', '_' or '-' (got an entry starting {client_id[:12]!r})."
+            )
+        if len(secret) < MIN_CLIENT_SECRET_LENGTH:
+            raise ImproperlyConfigured(
+                f"{name}: the secret of {client_id!r} must be at least "
+                f'{MIN_CLIENT_SECRET_LENGTH} characters (python -c "import secrets; '
+                'print(secrets.token_urlsafe(32))").'
+            )
+        if client_id in clients:
+            raise ImproperlyConfigured(f"{name} names {client_id!r} twice.")
+        clients[client_id] = secret
+    return clients

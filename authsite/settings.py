@@ -229,6 +229,9 @@ signing.build(
     verifying_pems=_verifying_keys,
 )
 JWKS_MAX_AGE = timedelta(seconds=env.integer("JWKS_MAX_AGE", 300, minimum=0))
+# Services that may call POST /api/auth/introspect: "billing:<secret>,reports:<secret>".
+INTROSPECTION_CLIENTS = env.client_secrets("INTROSPECTION_CLIENTS")
+RATE_LIMIT_INTROSPECTION = env.rate("RATE_LIMIT_INTROSPECTION", "600/m")
 
 # Frontends on other origins: CORS with credentials (django-cors-headers), and trusted
 # by the Origin check of cookie-authenticated requests (tokens/origin.py).

@@ -4,7 +4,7 @@ Services raise these; ``tokens.exceptions.exception_handler`` turns them into
 ``{"detail": "<CODE>"}`` responses. No code string is spelled anywhere else.
 """
 
-from rest_framework import status
+from rest_framework import exceptions, status
 
 LOGIN_BAD_CREDENTIALS = "LOGIN_BAD_CREDENTIALS"
 REGISTER_USER_ALREADY_EXISTS = "REGISTER_USER_ALREADY_EXISTS"
@@ -18,6 +18,8 @@ ORIGIN_NOT_ALLOWED = "ORIGIN_NOT_ALLOWED"
 RATE_LIMITED = "RATE_LIMITED"
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 MALFORMED_BODY = "MALFORMED_BODY"
+# A service's HTTP Basic credentials for introspection are wrong (unknown id, bad secret).
+CLIENT_CREDENTIALS_INVALID = "CLIENT_CREDENTIALS_INVALID"
 
 # Codes for the generic HTTP failures, by status, for responses that Django or DRF
 # produce before any of our code runs (unknown URL, wrong method, bad JSON...).
@@ -101,3 +103,12 @@ class RateLimitUnavailable(AuthError):
 
     code = SERVICE_UNAVAILABLE
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+
+class ClientCredentialsInvalid(exceptions.AuthenticationFailed):
+    """A service presented introspection credentials that are not in
+    INTROSPECTION_CLIENTS. A DRF AuthenticationFailed, so the 401 carries the
+    authentication class's ``WWW-Authenticate: Basic`` challenge."""
+
+    default_detail = CLIENT_CREDENTIALS_INVALID
+    default_code = CLIENT_CREDENTIALS_INVALID

@@ -18,9 +18,11 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from tokens import cookies
 from tokens.errors import (
     ACCESS_TOKEN_INVALID,
+    CLIENT_CREDENTIALS_INVALID,
     MALFORMED_BODY,
     SERVICE_UNAVAILABLE,
     AuthError,
+    ClientCredentialsInvalid,
     code_for_status,
 )
 
@@ -46,7 +48,9 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None or isinstance(exc, exceptions.ValidationError):
         return response  # a real bug (the middleware answers 500) or DRF field errors
-    if isinstance(exc, exceptions.AuthenticationFailed):
+    if isinstance(exc, ClientCredentialsInvalid):
+        code = CLIENT_CREDENTIALS_INVALID
+    elif isinstance(exc, exceptions.AuthenticationFailed):
         code = ACCESS_TOKEN_INVALID
     elif isinstance(exc, exceptions.ParseError):
         code = MALFORMED_BODY

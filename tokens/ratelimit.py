@@ -157,3 +157,10 @@ class PasswordCheckRate(SensitiveRate):
     otherwise spread over many addresses."""
 
     keys = PASSWORD_CHECK_KEYS
+
+
+class IntrospectionRate(_RateLimit):
+    """RATE_LIMIT_INTROSPECTION per client IP: the services that introspect tokens,
+    wrong credentials included (the view counts before it checks them)."""
+
+    rate_setting = "RATE_LIMIT_INTROSPECTION"

@@ -43,6 +43,10 @@ DEFAULTS = {
     "ACCESS_TOKEN_VERIFYING_KEYS": (),
     # How long resource servers and proxies may cache the JWKS.
     "JWKS_MAX_AGE": timedelta(minutes=5),
+    # Services allowed to call POST /api/auth/introspect: {client id: secret}.
+    "INTROSPECTION_CLIENTS": {},
+    # Per client IP; a resource server introspects once per request it serves.
+    "RATE_LIMIT_INTROSPECTION": "600/m",
 }
 
 

@@ -9,4 +9,5 @@ urlpatterns = [
     path("logout-all", views.LogoutAllView.as_view(), name="logout-all"),
     path("sessions", views.SessionListView.as_view(), name="sessions"),
     path("sessions/<uuid:session_id>", views.SessionDetailView.as_view(), name="session"),
+    path("introspect", views.IntrospectView.as_view(), name="introspect"),
 ]

@@ -2,17 +2,26 @@
 shapes the response; cookie attributes and client headers live in their own modules."""
 
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotAuthenticated, NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.settings import api_settings
 
 from tokens import client, cookies, schema, services, signing
 from tokens import messages as texts
-from tokens.authentication import OptionalSessionJWTAuthentication, session_id_of
+from tokens.authentication import (
+    IntrospectionClientAuthentication,
+    OptionalSessionJWTAuthentication,
+    session_id_of,
+)
 from tokens.models import RevokeReason
 from tokens.origin import CookieRequestOrigin, RequestOrigin
-from tokens.ratelimit import DefaultRate, LoginRate, SensitiveRate
-from tokens.serializers import LoginSerializer, SessionSerializer
+from tokens.ratelimit import DefaultRate, IntrospectionRate, LoginRate, SensitiveRate
+from tokens.serializers import (
+    IntrospectionRequestSerializer,
+    LoginSerializer,
+    SessionSerializer,
+)
 from tokens.services import IssuedTokens
 from tokens.settings import tokens_settings
 
@@ -118,6 +127,47 @@ class SessionDetailView(APIView):
         if not services.revoke_session(request.user, session_id):
             raise NotFound()
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@schema.introspect
+class IntrospectView(APIView):
+    """RFC 7662 token introspection, for services that cannot or should not verify
+    access tokens themselves (they see a revocation at once)."""
+
+    authentication_classes = [IntrospectionClientAuthentication]
+    permission_classes = []  # the client is checked in post(), after the rate limit
+    throttle_classes = [IntrospectionRate]
+    # The project's parsers: RFC 7662's form, and JSON (DRF's defaults have both).
+
+    def perform_authentication(self, request) -> None:
+        # DRF authenticates before it throttles, which would let guesses at a client
+        # secret go uncounted: the credentials are read in post(), once the rate
+        # limit has counted the request.
+        pass
+
+    def post(self, request):
+        if not request.user.is_authenticated:  # wrong credentials raise in .user
+            raise NotAuthenticated()
+        serializer = IntrospectionRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token = services.live_access_token(serializer.validated_data["token"])
+        if token is None:
+            body = {"active": False}
+        else:
+            body = {
+                "active": True,
+                "sub": str(token[api_settings.USER_ID_CLAIM]),
+                "sid": token[services.SESSION_ID_CLAIM],
+                "exp": token["exp"],
+                "iat": token["iat"],
+                "jti": token[api_settings.JTI_CLAIM],
+                "token_type": "bearer",  # RFC 6749's token type, as login answers it
+            }
+            if services.AUTH_TIME_CLAIM in token:
+                body["auth_time"] = token[services.AUTH_TIME_CLAIM]
+        response = Response(body)
+        response["Cache-Control"] = "no-store"  # an answer about a credential, right now
+        return response
 
 
 @schema.jwks

@@ -8,6 +8,7 @@ from tokens import signing
 
 ES_KEY = signing.generate_private_key("ES256")
 ED_KEY = signing.generate_private_key("EdDSA")
+SECRET = "x" * 32
 
 
 def refused(result, variable: str) -> bool:
@@ -30,6 +31,7 @@ def test_es256_with_a_key_file_and_a_verifying_key_starts(key_files):
         ACCESS_TOKEN_ALGORITHM="ES256",
         ACCESS_TOKEN_SIGNING_KEY_FILE=key_files("current.pem", ES_KEY),
         ACCESS_TOKEN_VERIFYING_KEY_FILES=key_files("previous.pem", ED_KEY),
+        INTROSPECTION_CLIENTS=f"billing:{SECRET},reports:{SECRET}y",
     )
     assert result.returncode == 0, result.stderr
 
@@ -57,6 +59,10 @@ def test_a_key_in_the_variable_itself_works_too():
             {"ACCESS_TOKEN_VERIFYING_KEY_FILES": "/nonexistent.pem"},
             "ACCESS_TOKEN_VERIFYING_KEY_FILES: cannot read",
         ),
+        ({"INTROSPECTION_CLIENTS": "billing"}, "INTROSPECTION_CLIENTS"),
+        ({"INTROSPECTION_CLIENTS": "billing:short"}, "INTROSPECTION_CLIENTS"),
+        ({"INTROSPECTION_CLIENTS": f"a:{SECRET},a:{SECRET}"}, "INTROSPECTION_CLIENTS"),
+        ({"RATE_LIMIT_INTROSPECTION": "lots"}, "RATE_LIMIT_INTROSPECTION"),
         ({"JWKS_MAX_AGE": "-1"}, "JWKS_MAX_AGE"),
     ],
 )
@@ -86,6 +92,12 @@ def test_both_the_key_and_its_file_is_refused(key_files):
         ACCESS_TOKEN_SIGNING_KEY_FILE=key_files("k.pem", ES_KEY),
     )
     assert refused(result, "ACCESS_TOKEN_SIGNING_KEY or ACCESS_TOKEN_SIGNING_KEY_FILE")
+
+
+def test_a_secret_is_never_echoed():
+    result = manage("check", INTROSPECTION_CLIENTS="billing:tooshort-secret-value")
+    assert refused(result, "INTROSPECTION_CLIENTS")
+    assert "tooshort-secret-value" not in result.stderr
 
 
 def test_generate_signing_key_runs_without_a_key_configured():

@@ -4,6 +4,7 @@ Transaction control (BEGIN, SAVEPOINT, RELEASE, COMMIT) is not counted: it is fr
 data access and differs between the test transaction and production.
 """
 
+import base64
 import re
 from contextlib import contextmanager
 
@@ -160,3 +161,17 @@ def test_health_is_one_query(api, db):
     with data_queries() as statements:
         assert api.get("/api/health").json() == {"status": "ok"}
     assert len(statements) == 1
+
+
+def test_introspection_is_one_query(api, user, login, settings):
+    settings.INTROSPECTION_CLIENTS = {"billing": "b" * 40}
+    access = login().json()["access_token"]
+    service = APIClient(
+        HTTP_AUTHORIZATION="Basic " + base64.b64encode(b"billing:" + b"b" * 40).decode()
+    )
+    with data_queries() as statements:
+        response = service.post("/api/auth/introspect", {"token": access}, format="json")
+        assert response.json()["active"] is True
+    # the user joined to the live session, as for any authenticated request
+    assert len(statements) == 1, statements
+    assert "JOIN" in statements[0].upper()
