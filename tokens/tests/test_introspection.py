@@ -181,3 +181,13 @@ def test_guesses_at_a_secret_spend_the_rate_limit(settings, access):
         assert refused.status_code == 429
         assert refused.json() == {"detail": RATE_LIMITED}
         assert int(refused["Retry-After"]) >= 1
+
+
+def test_a_header_nested_beyond_the_json_parsers_depth_is_inactive_not_a_500(access):
+    deep = b"[" * 100_000 + b"]" * 100_000
+    token = f"{base64.urlsafe_b64encode(deep).rstrip(b'=').decode()}.e30.c2ln"
+    response = introspect(token, json=True)
+    assert response.status_code == 200
+    assert response.json() == INACTIVE
+    bearer = APIClient().get("/api/auth/sessions", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert bearer.status_code == 401
