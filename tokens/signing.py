@@ -162,6 +162,10 @@ def generate_private_key(algorithm: str) -> str:
     ).decode()
 
 
+# (the configuration it was built from, the key set): see key_set().
+_cached: tuple[tuple, KeySet] | None = None
+
+
 def key_set() -> KeySet:
     """The project's key set, from its Django settings (see tokens/settings.py).
 
@@ -193,9 +197,6 @@ def key_set() -> KeySet:
     )
     _cached = (config, keys)
     return keys
-
-
-_cached: tuple[tuple, KeySet] | None = None
 
 
 def _algorithm(name: str) -> jwt.algorithms.Algorithm:

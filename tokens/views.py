@@ -132,12 +132,12 @@ class SessionDetailView(APIView):
 @schema.introspect
 class IntrospectView(APIView):
     """RFC 7662 token introspection, for services that cannot or should not verify
-    access tokens themselves (they see a revocation at once)."""
+    access tokens themselves (they see a revocation at once). The body is RFC 7662's
+    form or JSON: the project's parsers (DRF's defaults take both)."""
 
     authentication_classes = [IntrospectionClientAuthentication]
     permission_classes = []  # the client is checked in post(), after the rate limit
     throttle_classes = [IntrospectionRate]
-    # The project's parsers: RFC 7662's form, and JSON (DRF's defaults have both).
 
     def perform_authentication(self, request) -> None:
         # DRF authenticates before it throttles, which would let guesses at a client
@@ -151,23 +151,30 @@ class IntrospectView(APIView):
         serializer = IntrospectionRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         token = services.live_access_token(serializer.validated_data["token"])
-        if token is None:
-            body = {"active": False}
-        else:
-            body = {
-                "active": True,
-                "sub": str(token[api_settings.USER_ID_CLAIM]),
-                "sid": token[services.SESSION_ID_CLAIM],
-                "exp": token["exp"],
-                "iat": token["iat"],
-                "jti": token[api_settings.JTI_CLAIM],
-                "token_type": "bearer",  # RFC 6749's token type, as login answers it
-            }
-            if services.AUTH_TIME_CLAIM in token:
-                body["auth_time"] = token[services.AUTH_TIME_CLAIM]
-        response = Response(body)
+        response = Response(_introspection(token))
         response["Cache-Control"] = "no-store"  # an answer about a credential, right now
         return response
+
+
+def _introspection(token) -> dict:
+    """RFC 7662's answer: exactly ``{"active": false}`` unless the token is live."""
+    if token is None:
+        return {"active": False}
+    claims = {
+        "sub": str(token[api_settings.USER_ID_CLAIM]),
+        "sid": token[services.SESSION_ID_CLAIM],
+        "exp": token.get("exp"),
+        "iat": token.get("iat"),
+        "jti": token.get(api_settings.JTI_CLAIM) if api_settings.JTI_CLAIM else None,
+        "auth_time": token.get(services.AUTH_TIME_CLAIM),
+    }
+    # token_type is RFC 6749's (section 5.1), as login answers it; not the hint's
+    # "access_token".
+    return {
+        "active": True,
+        **{name: value for name, value in claims.items() if value is not None},
+        "token_type": "bearer",
+    }
 
 
 @schema.jwks
