@@ -82,7 +82,7 @@ _NO_SECRET = "-" * 64
 class IntrospectionClientAuthentication(BaseAuthentication):
     """HTTP Basic with a client id and secret from INTROSPECTION_CLIENTS (RFC 7662
     section 2.1, encoded as RFC 6749 section 2.3.1 says). No Basic header: None (the
-    view answers 401 NOT_AUTHENTICATED); a wrong one: 401 CLIENT_CREDENTIALS_INVALID.
+    view answers 401 NOT_AUTHENTICATED); a wrong one raises, with the same answer.
     Both carry ``WWW-Authenticate: Basic``."""
 
     def authenticate(self, request) -> tuple[ServiceClient, None] | None:

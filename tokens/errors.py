@@ -18,8 +18,6 @@ ORIGIN_NOT_ALLOWED = "ORIGIN_NOT_ALLOWED"
 RATE_LIMITED = "RATE_LIMITED"
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 MALFORMED_BODY = "MALFORMED_BODY"
-# A service's HTTP Basic credentials for introspection are wrong (unknown id, bad secret).
-CLIENT_CREDENTIALS_INVALID = "CLIENT_CREDENTIALS_INVALID"
 
 # Codes for the generic HTTP failures, by status, for responses that Django or DRF
 # produce before any of our code runs (unknown URL, wrong method, bad JSON...).
@@ -107,8 +105,9 @@ class RateLimitUnavailable(AuthError):
 
 class ClientCredentialsInvalid(exceptions.AuthenticationFailed):
     """A service presented introspection credentials that are not in
-    INTROSPECTION_CLIENTS. A DRF AuthenticationFailed, so the 401 carries the
+    INTROSPECTION_CLIENTS: NOT_AUTHENTICATED, as if it had sent none (a wrong secret
+    and an unknown id alike). A DRF AuthenticationFailed, so the 401 carries the
     authentication class's ``WWW-Authenticate: Basic`` challenge."""
 
-    default_detail = CLIENT_CREDENTIALS_INVALID
-    default_code = CLIENT_CREDENTIALS_INVALID
+    default_detail = NOT_AUTHENTICATED
+    default_code = NOT_AUTHENTICATED

@@ -18,8 +18,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from tokens import cookies
 from tokens.errors import (
     ACCESS_TOKEN_INVALID,
-    CLIENT_CREDENTIALS_INVALID,
     MALFORMED_BODY,
+    NOT_AUTHENTICATED,
     SERVICE_UNAVAILABLE,
     AuthError,
     ClientCredentialsInvalid,
@@ -49,7 +49,7 @@ def exception_handler(exc, context):
     if response is None or isinstance(exc, exceptions.ValidationError):
         return response  # a real bug (the middleware answers 500) or DRF field errors
     if isinstance(exc, ClientCredentialsInvalid):
-        code = CLIENT_CREDENTIALS_INVALID
+        code = NOT_AUTHENTICATED  # a service's credentials, not an access token
     elif isinstance(exc, exceptions.AuthenticationFailed):
         code = ACCESS_TOKEN_INVALID
     elif isinstance(exc, exceptions.ParseError):

@@ -224,7 +224,6 @@ introspect = extend_schema(
             "No Basic credentials, or ones that are not in INTROSPECTION_CLIENTS "
             "(WWW-Authenticate: Basic).",
             errors.NOT_AUTHENTICATED,
-            errors.CLIENT_CREDENTIALS_INVALID,
         ),
         415: UNSUPPORTED_MEDIA_TYPE,
         429: RATE_LIMITED,

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from tokens import signing
 from tokens.access import AccessToken
-from tokens.errors import CLIENT_CREDENTIALS_INVALID, NOT_AUTHENTICATED, RATE_LIMITED
+from tokens.errors import NOT_AUTHENTICATED, RATE_LIMITED
 
 pytestmark = pytest.mark.django_db
 
@@ -141,10 +141,10 @@ def test_no_credentials_is_401_with_a_basic_challenge(access):
         {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(b"\xff\xfe:x").decode()},
     ],
 )
-def test_wrong_credentials_are_401_client_credentials_invalid(access, headers):
+def test_wrong_credentials_are_401_not_authenticated(access, headers):
     response = introspect(access, **headers)
     assert response.status_code == 401
-    assert response.json() == {"detail": CLIENT_CREDENTIALS_INVALID}
+    assert response.json() == {"detail": NOT_AUTHENTICATED}
     assert response["WWW-Authenticate"].startswith("Basic ")
 
 

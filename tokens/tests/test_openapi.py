@@ -43,7 +43,7 @@ CONTRACT = {
     ("get", "/api/users/me"): {401: {errors.ACCESS_TOKEN_INVALID}},
     ("get", "/api/health"): {503: {errors.SERVICE_UNAVAILABLE}},
     ("post", "/api/auth/introspect"): {
-        401: {errors.NOT_AUTHENTICATED, errors.CLIENT_CREDENTIALS_INVALID},
+        401: {errors.NOT_AUTHENTICATED},
         429: None,
     },
     ("get", "/.well-known/jwks.json"): {200: None},
