@@ -14,6 +14,7 @@ import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
 from authsite import env
+from tokens import signing
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -247,6 +248,29 @@ PUBLIC_URL = env.string("PUBLIC_URL", "http://localhost:8000").rstrip("/")
 if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", PUBLIC_URL):
     raise ImproperlyConfigured(f"PUBLIC_URL must be an http(s) URL, got {PUBLIC_URL!r}.")
 SECURITY_NOTIFICATION_SESSIONS_URL = f"{PUBLIC_URL}/#sessions"
+# Access tokens for other services (tokens/signing.py; README, "Access tokens for other
+# services"). HS256 signs with SECRET_KEY (SIMPLE_JWT below) and publishes nothing;
+# ES256 or EdDSA sign with a private key, and GET /.well-known/jwks.json publishes its
+# public half (and the verifying keys') so resource servers verify tokens themselves.
+# Keys are checked here, so a bad one stops start-up naming its variable.
+ACCESS_TOKEN_ALGORITHM = signing.canonical_algorithm(
+    env.choice("ACCESS_TOKEN_ALGORITHM", "hs256", tuple(a.lower() for a in signing.ALGORITHMS))
+)
+_signing_key = env.text_or_file("ACCESS_TOKEN_SIGNING_KEY")
+ACCESS_TOKEN_SIGNING_KEY = _signing_key[1] if _signing_key else None
+_verifying_keys = env.files("ACCESS_TOKEN_VERIFYING_KEY_FILES")
+ACCESS_TOKEN_VERIFYING_KEYS = [pem for _name, pem in _verifying_keys]
+signing.build(
+    ACCESS_TOKEN_ALGORITHM,
+    hmac_secret=SECRET_KEY,
+    signing_pem=ACCESS_TOKEN_SIGNING_KEY,
+    signing_name=_signing_key[0] if _signing_key else "ACCESS_TOKEN_SIGNING_KEY",
+    verifying_pems=_verifying_keys,
+)
+JWKS_MAX_AGE = timedelta(seconds=env.integer("JWKS_MAX_AGE", 300, minimum=0))
+# Services that may call POST /api/auth/introspect: "billing:<secret>,reports:<secret>".
+INTROSPECTION_CLIENTS = env.client_secrets("INTROSPECTION_CLIENTS")
+RATE_LIMIT_INTROSPECTION = env.rate("RATE_LIMIT_INTROSPECTION", "600/m")
 
 # Frontends on other origins: CORS with credentials (django-cors-headers), and trusted
 # by the Origin check of cookie-authenticated requests (tokens/origin.py).

@@ -28,5 +28,6 @@ urlpatterns = [
         {"document_root": _SIDECAR_ROOT},
     ),
     path("admin/", admin.site.urls),
+    path("", include("tokens.well_known_urls")),  # the JWKS
     path("", include("web.urls")),
 ]

@@ -15,4 +15,5 @@ urlpatterns = [
     path("api/auth/", include("tokens.urls")),
     path("api/users/me", MeView.as_view()),
     path("admin/", admin.site.urls),
+    path("", include("tokens.well_known_urls")),
 ]

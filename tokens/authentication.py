@@ -1,12 +1,22 @@
-"""Bearer authentication: a simplejwt access token whose session is still live."""
+"""Bearer authentication: a simplejwt access token whose session is still live; and
+HTTP Basic authentication of the services that may introspect tokens."""
 
+import base64
+import binascii
+from dataclasses import dataclass
+from urllib.parse import unquote_plus
+
+from django.utils.crypto import constant_time_compare
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 
 from tokens import services
-from tokens.errors import ACCESS_TOKEN_INVALID
+from tokens.access import AccessToken
+from tokens.errors import ACCESS_TOKEN_INVALID, ClientCredentialsInvalid
+from tokens.settings import tokens_settings
 
 
 def session_id_of(request) -> str | None:
@@ -22,10 +32,13 @@ class SessionJWTAuthentication(JWTAuthentication):
     access tokens at once, at no extra cost.
     """
 
-    def get_validated_token(self, raw_token: bytes):
+    def get_validated_token(self, raw_token: bytes) -> AccessToken:
+        # The class the app issues, whatever SIMPLE_JWT["AUTH_TOKEN_CLASSES"] says: it
+        # verifies by kid against the key set (tokens/signing.py), which simplejwt's own
+        # AccessToken cannot do with ES256 or EdDSA.
         try:
-            return super().get_validated_token(raw_token)
-        except InvalidToken:
+            return AccessToken(raw_token)
+        except TokenError:
             raise AuthenticationFailed(ACCESS_TOKEN_INVALID, code=ACCESS_TOKEN_INVALID) from None
 
     def get_user(self, validated_token):
@@ -50,3 +63,44 @@ class OptionalSessionJWTAuthentication(SessionJWTAuthentication):
             return super().authenticate(request)
         except AuthenticationFailed:
             return None
+
+
+@dataclass(frozen=True)
+class ServiceClient:
+    """A service named in INTROSPECTION_CLIENTS, authenticated by its secret: the
+    ``request.user`` of an introspection request (no user row behind it)."""
+
+    client_id: str
+    is_authenticated = True
+    is_active = True
+
+
+# Compared against when the client id is unknown, so both refusals cost the same.
+_NO_SECRET = "-" * 64
+
+
+class IntrospectionClientAuthentication(BaseAuthentication):
+    """HTTP Basic with a client id and secret from INTROSPECTION_CLIENTS (RFC 7662
+    section 2.1, encoded as RFC 6749 section 2.3.1 says). No Basic header: None (the
+    view answers 401 NOT_AUTHENTICATED); a wrong one raises, with the same answer.
+    Both carry ``WWW-Authenticate: Basic``."""
+
+    def authenticate(self, request) -> tuple[ServiceClient, None] | None:
+        scheme, _, encoded = get_authorization_header(request).partition(b" ")
+        if scheme.lower() != b"basic":
+            return None
+        try:
+            decoded = base64.b64decode(encoded.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise ClientCredentialsInvalid() from None
+        client_id, separator, secret = decoded.partition(":")
+        client_id, secret = unquote_plus(client_id), unquote_plus(secret)
+        expected = tokens_settings.INTROSPECTION_CLIENTS.get(client_id)
+        # Always one constant-time comparison, whether the id is known or not.
+        matches = constant_time_compare(secret, expected or _NO_SECRET)
+        if not separator or expected is None or not matches:
+            raise ClientCredentialsInvalid()
+        return ServiceClient(client_id), None
+
+    def authenticate_header(self, request) -> str:
+        return 'Basic realm="introspection", charset="UTF-8"'

@@ -8,7 +8,9 @@ authsite/settings.py, because no deployment can use them.
 
 from django.conf import settings
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 
+from tokens import signing
 from tokens.settings import tokens_settings
 
 SHARED_CACHE_BACKENDS = {
@@ -78,3 +80,17 @@ def check_sqlite_supports_returning(app_configs, databases=None, **kwargs):
             id="tokens.E003",
         )
     ]
+
+
+@checks.register(checks.Tags.security)
+def check_access_token_keys(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """E004: the access-token algorithm and keys must make a key set (tokens/signing.py).
+
+    authsite/settings.py refuses a bad key before this runs; this is for a project
+    that sets ACCESS_TOKEN_* in its settings module without validating them.
+    """
+    try:
+        signing.key_set()
+    except ImproperlyConfigured as exc:
+        return [checks.Error(str(exc), id="tokens.E004")]
+    return []

@@ -4,7 +4,7 @@ Services raise these; ``tokens.exceptions.exception_handler`` turns them into
 ``{"detail": "<CODE>"}`` responses. No code string is spelled anywhere else.
 """
 
-from rest_framework import status
+from rest_framework import exceptions, status
 
 LOGIN_BAD_CREDENTIALS = "LOGIN_BAD_CREDENTIALS"
 REGISTER_USER_ALREADY_EXISTS = "REGISTER_USER_ALREADY_EXISTS"
@@ -114,3 +114,13 @@ class RateLimitUnavailable(AuthError):
 
     code = SERVICE_UNAVAILABLE
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+
+class ClientCredentialsInvalid(exceptions.AuthenticationFailed):
+    """A service presented introspection credentials that are not in
+    INTROSPECTION_CLIENTS: NOT_AUTHENTICATED, as if it had sent none (a wrong secret
+    and an unknown id alike). A DRF AuthenticationFailed, so the 401 carries the
+    authentication class's ``WWW-Authenticate: Basic`` challenge."""
+
+    default_detail = NOT_AUTHENTICATED
+    default_code = NOT_AUTHENTICATED

@@ -19,8 +19,10 @@ from tokens import cookies
 from tokens.errors import (
     ACCESS_TOKEN_INVALID,
     MALFORMED_BODY,
+    NOT_AUTHENTICATED,
     SERVICE_UNAVAILABLE,
     AuthError,
+    ClientCredentialsInvalid,
     code_for_status,
 )
 
@@ -46,7 +48,9 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None or isinstance(exc, exceptions.ValidationError):
         return response  # a real bug (the middleware answers 500) or DRF field errors
-    if isinstance(exc, exceptions.AuthenticationFailed):
+    if isinstance(exc, ClientCredentialsInvalid):
+        code = NOT_AUTHENTICATED  # a service's credentials, not an access token
+    elif isinstance(exc, exceptions.AuthenticationFailed):
         code = ACCESS_TOKEN_INVALID
     elif isinstance(exc, exceptions.ParseError):
         code = MALFORMED_BODY

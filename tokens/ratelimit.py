@@ -161,3 +161,10 @@ class PasswordCheckRate(SensitiveRate):
 
     keys = PASSWORD_CHECK_KEYS
     group = "tokens.password_check"
+
+
+class IntrospectionRate(_RateLimit):
+    """RATE_LIMIT_INTROSPECTION per client IP: the services that introspect tokens,
+    wrong credentials included (the view counts before it checks them)."""
+
+    rate_setting = "RATE_LIMIT_INTROSPECTION"

@@ -13,6 +13,9 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 
 from tokens import errors
 from tokens.serializers import (
+    IntrospectionRequestSerializer,
+    IntrospectionSerializer,
+    JwksSerializer,
     LoginFormSerializer,
     LoginJsonSerializer,
     LogoutAllSerializer,
@@ -26,6 +29,7 @@ from tokens.settings import tokens_settings
 
 BEARER = "bearerAuth"
 REFRESH_COOKIE = "refreshCookie"
+INTROSPECTION_CLIENT = "introspectionClient"
 
 
 class SessionJWTScheme(OpenApiAuthenticationExtension):
@@ -41,6 +45,20 @@ class SessionJWTScheme(OpenApiAuthenticationExtension):
             token_prefix="Bearer",  # noqa: S106  (the scheme's name, not a secret)
             bearer_format="JWT",
         )
+
+
+class IntrospectionClientScheme(OpenApiAuthenticationExtension):
+    """HTTP Basic with a service's id and secret from INTROSPECTION_CLIENTS."""
+
+    target_class = "tokens.authentication.IntrospectionClientAuthentication"
+    name = INTROSPECTION_CLIENT
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "basic",
+            "description": "A service's client id and secret (INTROSPECTION_CLIENTS).",
+        }
 
 
 def _refresh_cookie_scheme() -> dict:
@@ -222,6 +240,45 @@ revoke_session = extend_schema(
         403: REAUTHENTICATION_REQUIRED,
         404: error("No live session of the caller with this id.", errors.BY_STATUS[404]),
     },
+)
+
+introspect = extend_schema(
+    summary="Introspect an access token (RFC 7662), for other services",
+    description=(
+        "For a service named in INTROSPECTION_CLIENTS, authenticated by HTTP Basic. "
+        '{"active": true, ...claims} for an access token that would authenticate a '
+        'request right now; exactly {"active": false} for anything else (expired, '
+        "tampered, its session revoked, its user inactive, a refresh token). One query; "
+        "rate-limited by client IP."
+    ),
+    request={
+        "application/x-www-form-urlencoded": IntrospectionRequestSerializer,
+        "application/json": IntrospectionRequestSerializer,
+    },
+    responses={
+        200: IntrospectionSerializer,
+        400: OpenApiResponse(
+            response={"oneOf": [error_body(errors.MALFORMED_BODY), _FIELD_ERRORS]},
+            description="A malformed body, or no token field.",
+        ),
+        401: error(
+            "No Basic credentials, or ones that are not in INTROSPECTION_CLIENTS "
+            "(WWW-Authenticate: Basic).",
+            errors.NOT_AUTHENTICATED,
+        ),
+        415: UNSUPPORTED_MEDIA_TYPE,
+        429: RATE_LIMITED,
+    },
+)
+
+jwks = extend_schema(
+    summary="The public keys that verify access tokens (JWK Set)",
+    description=(
+        "Every key that verifies access tokens, with its kid, alg and use: the signing "
+        "key and the ACCESS_TOKEN_VERIFYING_KEYS (rotation). Empty with HS256, whose key "
+        "is secret. Cache-Control: public, max-age=JWKS_MAX_AGE."
+    ),
+    responses={200: JwksSerializer},
 )
 
 

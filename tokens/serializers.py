@@ -88,3 +88,41 @@ class NotificationPreferencesSerializer(serializers.Serializer):
     new_device = StrictBooleanField(
         help_text="Email me when my account signs in from a device it never used."
     )
+
+
+class IntrospectionRequestSerializer(serializers.Serializer):
+    """RFC 7662's request: the token, and a hint that may be ignored (and is)."""
+
+    token = StrictCharField(trim_whitespace=False, allow_blank=True)
+    token_type_hint = StrictCharField(required=False, allow_blank=True, max_length=64)
+
+
+class IntrospectionSerializer(serializers.Serializer):
+    """RFC 7662's answer (for the schema). Inactive: ``{"active": false}`` alone."""
+
+    active = serializers.BooleanField()
+    sub = serializers.CharField(required=False, help_text="The user's id.")
+    sid = serializers.CharField(required=False, help_text="The session's id.")
+    exp = serializers.IntegerField(required=False)
+    iat = serializers.IntegerField(required=False)
+    auth_time = serializers.IntegerField(
+        required=False, help_text="When the user last proved their password."
+    )
+    jti = serializers.CharField(required=False)
+    token_type = serializers.CharField(required=False, help_text='"Bearer".')
+
+
+class JwksKeySerializer(serializers.Serializer):
+    """One public JWK (RFC 7517): EC P-256 (``x``, ``y``) or OKP Ed25519 (``x``)."""
+
+    kty = serializers.CharField()
+    crv = serializers.CharField()
+    x = serializers.CharField()
+    y = serializers.CharField(required=False)
+    kid = serializers.CharField()
+    alg = serializers.CharField()
+    use = serializers.CharField()
+
+
+class JwksSerializer(serializers.Serializer):
+    keys = JwksKeySerializer(many=True)

@@ -17,10 +17,11 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.tokens import AccessToken
 
 from tokens import crypto, devices, notifications, signals
+from tokens.access import AccessToken
 from tokens.errors import (
     BadCredentials,
     NotLoggedIn,
@@ -467,3 +468,23 @@ def authenticated_user(session_id, user_id, *, now: datetime | None = None):
     if user is None or not crypto.is_bound_to(user.session_password_binding, user.password):
         return None
     return user
+
+
+def live_access_token(raw_token: str, *, now: datetime | None = None) -> AccessToken | None:
+    """The access token, if it is one of ours that would authenticate a request now.
+
+    For introspection (RFC 7662): exactly the checks of ``SessionJWTAuthentication``
+    (signature by kid, expiry, a live session bound to the user's password, an active
+    user) in the same one query, so revocation shows at once. None for anything else:
+    expired, tampered, revoked, a refresh token, garbage.
+    """
+    try:
+        token = AccessToken(raw_token)
+    except TokenError:
+        return None
+    user = authenticated_user(
+        token.get(SESSION_ID_CLAIM), token.get(api_settings.USER_ID_CLAIM), now=now
+    )
+    if user is None or not user.is_active:
+        return None
+    return token

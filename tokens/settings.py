@@ -3,7 +3,8 @@
 A project sets only what it changes (``REFRESH_TOKEN_ROTATE = False`` in its settings);
 the app reads every value through ``tokens_settings``, at use, so overriding a setting
 (``override_settings``, pytest-django's ``settings``) takes effect at once. The access
-token's lifetime and signing are simplejwt's own ``SIMPLE_JWT`` settings.
+token's lifetime, claims and HS256 key are simplejwt's own ``SIMPLE_JWT`` settings; its
+algorithm and asymmetric keys are the ``ACCESS_TOKEN_*`` settings below (tokens/signing.py).
 """
 
 from datetime import timedelta
@@ -45,6 +46,20 @@ DEFAULTS = {
     "SECURITY_NOTIFICATION_RETRY_DELAY": timedelta(minutes=1),
     # The django-tasks backend (an alias of the TASKS setting) that queues the emails.
     "SECURITY_NOTIFICATION_TASK_BACKEND": "default",
+    # Access-token signing: HS256 under SIMPLE_JWT["SIGNING_KEY"], or ES256 / EdDSA with
+    # ACCESS_TOKEN_SIGNING_KEY (a PEM private key), so other services can verify tokens
+    # with the public keys of GET /.well-known/jwks.json.
+    "ACCESS_TOKEN_ALGORITHM": "HS256",
+    "ACCESS_TOKEN_SIGNING_KEY": None,
+    # PEM keys (private or public) that verify and are published but do not sign: the
+    # previous key until its last token has expired, the next one before it signs.
+    "ACCESS_TOKEN_VERIFYING_KEYS": (),
+    # How long resource servers and proxies may cache the JWKS.
+    "JWKS_MAX_AGE": timedelta(minutes=5),
+    # Services allowed to call POST /api/auth/introspect: {client id: secret}.
+    "INTROSPECTION_CLIENTS": {},
+    # Per client IP; a resource server introspects once per request it serves.
+    "RATE_LIMIT_INTROSPECTION": "600/m",
 }
 
 

@@ -15,4 +15,5 @@ urlpatterns = [
         views.NotificationPreferencesView.as_view(),
         name="notification-preferences",
     ),
+    path("introspect", views.IntrospectView.as_view(), name="introspect"),
 ]

@@ -2,25 +2,38 @@
 shapes the response; cookie attributes and client headers live in their own modules."""
 
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotAuthenticated, NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.settings import api_settings
 
-from tokens import client, cookies, notifications, schema, services
+from tokens import client, cookies, notifications, schema, services, signing
 from tokens import messages as texts
-from tokens.authentication import OptionalSessionJWTAuthentication, session_id_of
+from tokens.authentication import (
+    IntrospectionClientAuthentication,
+    OptionalSessionJWTAuthentication,
+    session_id_of,
+)
 from tokens.models import RevokeReason
 from tokens.origin import CookieRequestOrigin, RequestOrigin
 from tokens.permissions import RecentLogin
-from tokens.ratelimit import DefaultRate, LoginRate, PasswordCheckRate, SensitiveRate
+from tokens.ratelimit import (
+    DefaultRate,
+    IntrospectionRate,
+    LoginRate,
+    PasswordCheckRate,
+    SensitiveRate,
+)
 from tokens.serializers import (
+    IntrospectionRequestSerializer,
     LoginSerializer,
     NotificationPreferencesSerializer,
     ReauthenticateSerializer,
     SessionSerializer,
 )
 from tokens.services import IssuedAccess, IssuedTokens
+from tokens.settings import tokens_settings
 
 
 def access_response(issued: IssuedAccess | IssuedTokens) -> Response:
@@ -171,3 +184,67 @@ class NotificationPreferencesView(APIView):
                 request.user, new_device=serializer.validated_data["new_device"]
             )
         )
+
+
+@schema.introspect
+class IntrospectView(APIView):
+    """RFC 7662 token introspection, for services that cannot or should not verify
+    access tokens themselves (they see a revocation at once). The body is RFC 7662's
+    form or JSON: the project's parsers (DRF's defaults take both)."""
+
+    authentication_classes = [IntrospectionClientAuthentication]
+    permission_classes = []  # the client is checked in post(), after the rate limit
+    throttle_classes = [IntrospectionRate]
+
+    def perform_authentication(self, request) -> None:
+        # DRF authenticates before it throttles, which would let guesses at a client
+        # secret go uncounted: the credentials are read in post(), once the rate
+        # limit has counted the request.
+        pass
+
+    def post(self, request):
+        if not request.user.is_authenticated:  # wrong credentials raise in .user
+            raise NotAuthenticated()
+        serializer = IntrospectionRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token = services.live_access_token(serializer.validated_data["token"])
+        response = Response(_introspection(token))
+        response["Cache-Control"] = "no-store"  # an answer about a credential, right now
+        return response
+
+
+def _introspection(token) -> dict:
+    """RFC 7662's answer: exactly ``{"active": false}`` unless the token is live."""
+    if token is None:
+        return {"active": False}
+    claims = {
+        "sub": str(token[api_settings.USER_ID_CLAIM]),
+        "sid": token[services.SESSION_ID_CLAIM],
+        "exp": token.get("exp"),
+        "iat": token.get("iat"),
+        "jti": token.get(api_settings.JTI_CLAIM) if api_settings.JTI_CLAIM else None,
+        "auth_time": token.get(services.AUTH_TIME_CLAIM),
+    }
+    # token_type is RFC 6749's (section 5.1), as login answers it; not the hint's
+    # "access_token".
+    return {
+        "active": True,
+        **{name: value for name, value in claims.items() if value is not None},
+        "token_type": "bearer",
+    }
+
+
+@schema.jwks
+class JwksView(APIView):
+    """The public keys that verify access tokens (RFC 7517 JWK Set); empty with HS256."""
+
+    authentication_classes = []
+    permission_classes = []
+
+    def get(self, request):
+        response = Response(signing.key_set().jwks())
+        max_age = int(tokens_settings.JWKS_MAX_AGE.total_seconds())
+        # Public and cacheable: resource servers fetch it often, and a key is published
+        # before it signs (README, key rotation), so a cached copy is never too old.
+        response["Cache-Control"] = f"public, max-age={max_age}"
+        return response

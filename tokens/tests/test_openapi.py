@@ -60,9 +60,15 @@ CONTRACT = {
     },
     ("get", "/api/users/me"): {401: {errors.ACCESS_TOKEN_INVALID}},
     ("get", "/api/health"): {503: {errors.SERVICE_UNAVAILABLE}},
+    ("post", "/api/auth/introspect"): {
+        401: {errors.NOT_AUTHENTICATED},
+        429: None,
+    },
+    ("get", "/.well-known/jwks.json"): {200: None},
 }
 COOKIE_ONLY = {"/api/auth/refresh"}
-PUBLIC = {"/api/auth/register", "/api/auth/login", "/api/health"}
+PUBLIC = {"/api/auth/register", "/api/auth/login", "/api/health", "/.well-known/jwks.json"}
+SERVICE_ONLY = {"/api/auth/introspect"}  # HTTP Basic with a service's credentials
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +129,13 @@ def test_cookie_authenticates_refresh_and_logout_bearer_the_rest(schema, setting
             assert names == {"refreshCookie"}, path
         elif path == "/api/auth/logout":
             assert names == {"bearerAuth", "refreshCookie"}
+        elif path in SERVICE_ONLY:
+            assert names == {"introspectionClient"}, path
+            assert schemes["introspectionClient"] == {
+                "type": "http",
+                "scheme": "basic",
+                "description": schemes["introspectionClient"]["description"],
+            }
         elif path in PUBLIC:
             assert names == set(), path
         else:

@@ -9,6 +9,7 @@ commits (the test runs those on-commit callbacks inside the count). Sending is t
 worker's, in another process, and is not counted.
 """
 
+import base64
 import re
 from contextlib import contextmanager
 from datetime import timedelta
@@ -247,3 +248,17 @@ def test_notification_preferences_read_and_write(api, user, login, bearer, data_
         assert response.status_code == 200
     # authentication; Django's update_or_create: the row locked (none yet), the insert
     assert len(statements) == 3, statements
+
+
+def test_introspection_is_one_query(api, user, login, settings, data_queries):
+    settings.INTROSPECTION_CLIENTS = {"billing": "b" * 40}
+    access = login().json()["access_token"]
+    service = APIClient(
+        HTTP_AUTHORIZATION="Basic " + base64.b64encode(b"billing:" + b"b" * 40).decode()
+    )
+    with data_queries() as statements:
+        response = service.post("/api/auth/introspect", {"token": access}, format="json")
+        assert response.json()["active"] is True
+    # the user joined to the live session, as for any authenticated request
+    assert len(statements) == 1, statements
+    assert "JOIN" in statements[0].upper()

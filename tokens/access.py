@@ -1,0 +1,106 @@
+"""The access token: simplejwt's ``AccessToken``, signed and verified with the key set.
+
+Every token carries the ``kid`` of the key that signed it in its header; verification
+looks the kid up in ``tokens.signing.key_set()`` (the signing key and the verifying
+keys) and checks the signature with that key under that key's algorithm only. The
+rest (claims, ``exp``, ``jti``, token type, leeway, audience, issuer) is simplejwt's.
+"""
+
+import base64
+import binascii
+import json
+from typing import Any
+
+import jwt
+from rest_framework_simplejwt.backends import TokenBackend
+from rest_framework_simplejwt.exceptions import TokenBackendError, TokenBackendExpiredToken
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import AccessToken as SimpleJWTAccessToken
+
+from tokens import signing
+
+
+class KeySetTokenBackend(TokenBackend):
+    """simplejwt's TokenBackend, with a ``kid`` header and a key chosen by it."""
+
+    def __init__(self, keys: signing.KeySet) -> None:
+        super().__init__(
+            keys.signing.algorithm,
+            audience=api_settings.AUDIENCE,
+            issuer=api_settings.ISSUER,
+            leeway=api_settings.LEEWAY,
+            json_encoder=api_settings.JSON_ENCODER,
+        )
+        self.keys = keys
+
+    def encode(self, payload: dict[str, Any]) -> str:
+        claims = payload.copy()
+        if self.audience is not None:
+            claims["aud"] = self.audience
+        if self.issuer is not None:
+            claims["iss"] = self.issuer
+        key = self.keys.signing
+        return jwt.encode(
+            claims,
+            key.key,
+            algorithm=key.algorithm,
+            headers={"kid": key.kid},
+            json_encoder=self.json_encoder,
+        )
+
+    def decode(self, token, verify: bool = True) -> dict[str, Any]:
+        key = self._key_of(token)
+        try:
+            return jwt.decode(
+                token,
+                key.key,
+                algorithms=[key.algorithm],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.get_leeway(),
+                options={"verify_aud": self.audience is not None, "verify_signature": verify},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise TokenBackendExpiredToken("Token is expired") from exc
+        except jwt.InvalidTokenError as exc:
+            raise TokenBackendError("Token is invalid") from exc
+
+    def _key_of(self, token) -> signing.Key:
+        header = _unverified_header(token)
+        if "kid" not in header and self.keys.signing.algorithm == signing.HS256:
+            # Issued before tokens had a kid: HS256 under the same key, as they always
+            # were; they have all expired one ACCESS_TOKEN_LIFETIME after the upgrade.
+            return self.keys.signing
+        key = self.keys.verifying_key(header.get("kid"))
+        if key is None:
+            raise TokenBackendError("Token is invalid")
+        return key
+
+
+def _unverified_header(token: str | bytes) -> dict:
+    """The header's fields, only to choose the key: jwt.decode then checks the whole
+    token (header included) with that key and its algorithm alone.
+
+    Not jwt.get_unverified_header, which decodes and validates all three segments
+    character by character: as much again as the verification itself, on every
+    authenticated request. A header this cannot read is refused here as well.
+    """
+    raw = token.decode("ascii", "replace") if isinstance(token, bytes) else token
+    head = raw.split(".", 1)[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+    except (ValueError, binascii.Error, RecursionError):  # RecursionError: [[[[...]]]]
+        raise TokenBackendError("Token is invalid") from None
+    if not isinstance(header, dict):
+        raise TokenBackendError("Token is invalid")
+    return header
+
+
+class AccessToken(SimpleJWTAccessToken):
+    """The access token the tokens app issues and accepts (kid header, key set)."""
+
+    @property
+    def token_backend(self) -> KeySetTokenBackend:
+        # Built per use (cheap: the keys are parsed once, in the key set), so a changed
+        # setting, or simplejwt's leeway, audience or issuer, applies at once.
+        return KeySetTokenBackend(signing.key_set())

@@ -1,0 +1,193 @@
+"""POST /api/auth/introspect (RFC 7662): a service's view of an access token, with
+revocation seen at once."""
+
+import base64
+import datetime as dt
+
+import jwt
+import pytest
+import time_machine
+from rest_framework.test import APIClient
+
+from tokens import signing
+from tokens.access import AccessToken
+from tokens.errors import NOT_AUTHENTICATED, RATE_LIMITED
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/auth/introspect"
+SECRET = "s3cret-of-the-billing-service-0123456789"
+INACTIVE = {"active": False}
+
+
+@pytest.fixture(autouse=True)
+def _clients(settings):
+    settings.INTROSPECTION_CLIENTS = {"billing": SECRET, "reports": "r" * 40}
+
+
+def basic(client_id: str = "billing", secret: str = SECRET) -> dict:
+    encoded = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    return {"HTTP_AUTHORIZATION": f"Basic {encoded}"}
+
+
+def introspect(token: str, *, json: bool = False, **headers):
+    client = APIClient()
+    headers = headers or basic()
+    if json:
+        return client.post(URL, {"token": token}, format="json", **headers)
+    # RFC 7662's own encoding: a form.
+    return client.post(
+        URL, f"token={token}", content_type="application/x-www-form-urlencoded", **headers
+    )
+
+
+@pytest.fixture
+def access(user, login) -> str:
+    return login().json()["access_token"]
+
+
+def test_a_live_token_is_active_with_its_claims(access, user):
+    response = introspect(access)
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    body = response.json()
+    claims = AccessToken(access)
+    assert body == {
+        "active": True,
+        "sub": str(user.pk),
+        "sid": claims["sid"],
+        "exp": claims["exp"],
+        "iat": claims["iat"],
+        "jti": claims["jti"],
+        "auth_time": claims["auth_time"],
+        "token_type": "bearer",
+    }
+
+
+def test_json_bodies_are_accepted_too(access):
+    assert introspect(access, json=True).json()["active"] is True
+
+
+def test_logout_makes_the_token_inactive_at_once(api, access, bearer):
+    assert introspect(access).json()["active"] is True
+    assert api.post("/api/auth/logout", HTTP_AUTHORIZATION=f"Bearer {access}").status_code == 200
+    assert introspect(access).json() == INACTIVE
+
+
+def test_a_password_change_makes_other_sessions_tokens_inactive(access, user):
+    user.set_password("an entirely new passphrase")
+    user.save()
+    assert introspect(access).json() == INACTIVE
+
+
+def test_an_inactive_user_has_no_active_token(access, user):
+    user.is_active = False
+    user.save()
+    assert introspect(access).json() == INACTIVE
+
+
+def test_an_expired_token_is_inactive(access):
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
+    with time_machine.travel(later, tick=False):
+        assert introspect(access).json() == INACTIVE
+
+
+@pytest.mark.parametrize("mangle", ["tamper", "refresh", "garbage", "empty", "foreign"])
+def test_anything_but_a_live_access_token_is_exactly_inactive(api, access, login, mangle):
+    if mangle == "tamper":
+        head, body, signature = access.split(".")
+        token = f"{head}.{body[:-2]}{'A' if body[-2] != 'A' else 'B'}{body[-1]}.{signature}"
+    elif mangle == "refresh":
+        token = login().cookies["refresh_token"].value
+    elif mangle == "garbage":
+        token = "x" * 5000
+    elif mangle == "empty":
+        token = ""
+    else:  # signed with a key that is not ours
+        claims = jwt.decode(access, options={"verify_signature": False})
+        token = jwt.encode(claims, "another-secret-entirely-0123456789abcdef", algorithm="HS256")
+    assert introspect(token).json() == INACTIVE
+
+
+def test_es256_tokens_introspect_and_rotate(settings, user, login):
+    settings.ACCESS_TOKEN_ALGORITHM = "ES256"
+    settings.ACCESS_TOKEN_SIGNING_KEY = first = signing.generate_private_key("ES256")
+    old = login().json()["access_token"]
+    settings.ACCESS_TOKEN_SIGNING_KEY = signing.generate_private_key("ES256")
+    settings.ACCESS_TOKEN_VERIFYING_KEYS = [first]
+    new = login(client=APIClient()).json()["access_token"]
+    assert introspect(old).json()["active"] is True
+    assert introspect(new).json()["active"] is True
+    settings.ACCESS_TOKEN_VERIFYING_KEYS = []
+    assert introspect(old).json() == INACTIVE
+
+
+def test_no_credentials_is_401_with_a_basic_challenge(access):
+    response = APIClient().post(URL, {"token": access})
+    assert response.status_code == 401
+    assert response.json() == {"detail": NOT_AUTHENTICATED}
+    assert response["WWW-Authenticate"].startswith("Basic ")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        basic(secret=SECRET[:-1] + "X"),
+        basic(secret=""),
+        basic(client_id="nobody"),
+        basic(client_id="reports", secret=SECRET),  # another client's secret
+        {"HTTP_AUTHORIZATION": "Basic not-base64!"},
+        {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(b"no-colon").decode()},
+        {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(b"\xff\xfe:x").decode()},
+    ],
+)
+def test_wrong_credentials_are_401_not_authenticated(access, headers):
+    response = introspect(access, **headers)
+    assert response.status_code == 401
+    assert response.json() == {"detail": NOT_AUTHENTICATED}
+    assert response["WWW-Authenticate"].startswith("Basic ")
+
+
+def test_a_users_bearer_token_is_not_a_service_credential(access):
+    response = introspect(access, HTTP_AUTHORIZATION=f"Bearer {access}")
+    assert response.status_code == 401
+    assert response.json() == {"detail": NOT_AUTHENTICATED}
+
+
+def test_no_clients_configured_means_no_one_may_introspect(settings, access):
+    settings.INTROSPECTION_CLIENTS = {}
+    assert introspect(access).status_code == 401
+
+
+def test_form_encoded_credentials_are_decoded(settings, access):
+    """RFC 6749 section 2.3.1: id and secret are form-encoded before Basic encoding."""
+    settings.INTROSPECTION_CLIENTS = {"billing": "a secret:with+odd/chars%and-more-than-32"}
+    encoded = "a+secret%3Awith%2Bodd%2Fchars%25and-more-than-32"
+    assert introspect(access, **basic(secret=encoded)).json()["active"] is True
+
+
+def test_a_missing_token_is_a_400_field_error(access):
+    response = APIClient().post(URL, {}, format="json", **basic())
+    assert response.status_code == 400
+    assert "token" in response.json()
+
+
+def test_guesses_at_a_secret_spend_the_rate_limit(settings, access):
+    settings.RATE_LIMIT_INTROSPECTION = "3/m"
+    with time_machine.travel(dt.datetime(2030, 1, 1, tzinfo=dt.UTC), tick=False):
+        for _ in range(3):
+            assert introspect(access, **basic(secret="guess" * 8)).status_code == 401
+        refused = introspect(access)  # the right secret, too late
+        assert refused.status_code == 429
+        assert refused.json() == {"detail": RATE_LIMITED}
+        assert int(refused["Retry-After"]) >= 1
+
+
+def test_a_header_nested_beyond_the_json_parsers_depth_is_inactive_not_a_500(access):
+    deep = b"[" * 100_000 + b"]" * 100_000
+    token = f"{base64.urlsafe_b64encode(deep).rstrip(b'=').decode()}.e30.c2ln"
+    response = introspect(token, json=True)
+    assert response.status_code == 200
+    assert response.json() == INACTIVE
+    bearer = APIClient().get("/api/auth/sessions", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert bearer.status_code == 401
