@@ -2,12 +2,16 @@
 device it never used, when a stolen refresh token ended a session (a replay), and when
 their password changed.
 
-The request path only queues (``notify``): once its transaction commits, one task goes
-to the django-tasks backend (``tokens.tasks``; the database queue in this project, one
-INSERT) and a worker (``manage.py db_worker``) renders and sends the email with Django's
-email framework. Nothing here raises into a login, a refresh or a password change: a
-queue that cannot be written is logged (that email is lost), and a send that fails is
-tried again later, up to SECURITY_NOTIFICATION_MAX_ATTEMPTS times in all.
+The request path only queues (``notify``): once its transaction commits, one task
+(``send_security_email``) goes to the django-tasks backend (the database queue in this
+project, one INSERT) and a worker (``manage.py db_worker``) renders and sends the email
+with Django's email framework. A queued task is stored by its path
+(``tokens.notifications.send_security_email``) and its arguments: keep both stable, or
+tasks already in the queue cannot run.
+
+Nothing here raises into a login, a refresh or a password change: a queue that cannot
+be written is logged (that email is lost), and a send that fails is tried again later,
+up to SECURITY_NOTIFICATION_MAX_ATTEMPTS times in all.
 
 A queued task carries the event, the user's id, a device name, an IP address and a
 time, and is stored as such in the queue's table: never a token, never a password hash.
@@ -23,6 +27,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django_tasks import task
 
 from tokens.models import NotificationPreference
 from tokens.settings import tokens_settings
@@ -66,10 +71,6 @@ def _enqueue(
     event: str, user_id: str, details: dict, attempt: int, run_after: datetime | None = None
 ) -> None:
     """Queue one attempt; a queue that cannot take it is logged, never raised."""
-    # Imported here: creating the task resolves the TASKS backend, which needs the apps
-    # loaded, and tokens.tasks calls back into this module.
-    from tokens.tasks import send_security_email
-
     try:
         task = send_security_email.using(backend=tokens_settings.SECURITY_NOTIFICATION_TASK_BACKEND)
         # A backend that runs tasks at once (ImmediateBackend, in tests) cannot wait:
@@ -178,3 +179,9 @@ def set_preferences(user, *, new_device: bool) -> dict[str, bool]:
     """Store the user's choice for the new-device email; returns the preferences."""
     NotificationPreference.objects.update_or_create(user=user, defaults={"new_device": new_device})
     return {NEW_DEVICE: new_device}
+
+
+@task()
+def send_security_email(event: str, user_id: str, details: dict, attempt: int = 1) -> str:
+    """The queued task: send one security notification (``deliver``)."""
+    return deliver(event, user_id, details, attempt)

@@ -379,7 +379,7 @@ def test_a_retry_waits_in_the_database_queue(person, settings):
     with pytest.raises(smtplib.SMTPServerDisconnected):  # recorded as a failed attempt
         notifications.deliver(notifications.REPLAY, str(person.pk), _details(), attempt=2)
     [queued] = DBTaskResult.objects.all()
-    assert queued.task_path == "tokens.tasks.send_security_email"
+    assert queued.task_path == "tokens.notifications.send_security_email"
     assert queued.args_kwargs["args"][3] == 3  # the attempt counter
     wait = queued.run_after - queued.enqueued_at
     assert timedelta(minutes=2) - timedelta(seconds=5) < wait <= timedelta(minutes=2)
