@@ -94,3 +94,22 @@ def check_access_token_keys(app_configs, **kwargs) -> list[checks.CheckMessage]:
     except ImproperlyConfigured as exc:
         return [checks.Error(str(exc), id="tokens.E004")]
     return []
+
+
+@checks.register(checks.Tags.security)
+def check_reauthentication_max_age(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """E005: REAUTHENTICATION_MAX_AGE is a whole number of seconds, 0 or more.
+
+    RecentLogin reads 0 as "off": a negative value or a timedelta set by mistake would
+    silently turn step-up off (or break every guarded request), so it is refused.
+    """
+    value = tokens_settings.REAUTHENTICATION_MAX_AGE
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return []
+    return [
+        checks.Error(
+            f"REAUTHENTICATION_MAX_AGE must be a whole number of seconds, 0 or more "
+            f"(0 turns step-up off), got {value!r}.",
+            id="tokens.E005",
+        )
+    ]

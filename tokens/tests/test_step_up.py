@@ -274,3 +274,21 @@ def test_a_token_without_auth_time_is_not_recent(api, user, login, settings):
     key = settings.SIMPLE_JWT.get("SIGNING_KEY", settings.SECRET_KEY)
     old = jwt.encode(payload, key, algorithm=header["alg"], headers=header)
     assert call(DeleteAccount, old).data == REQUIRED
+
+
+@pytest.mark.parametrize("value", [-1, 600.0, "600", True, timedelta(minutes=10)])
+def test_a_max_age_that_is_not_whole_seconds_fails_the_system_check(settings, value):
+    from tokens.checks import check_reauthentication_max_age
+
+    settings.REAUTHENTICATION_MAX_AGE = value
+    (error,) = check_reauthentication_max_age(None)
+    assert error.id == "tokens.E005"
+    assert "REAUTHENTICATION_MAX_AGE" in error.msg
+
+
+@pytest.mark.parametrize("value", [0, 1, 600])
+def test_whole_seconds_pass_the_system_check(settings, value):
+    from tokens.checks import check_reauthentication_max_age
+
+    settings.REAUTHENTICATION_MAX_AGE = value
+    assert check_reauthentication_max_age(None) == []
