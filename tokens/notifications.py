@@ -100,7 +100,8 @@ def deliver(event: str, user_id: str, details: dict, attempt: int = 1) -> str:
     address = getattr(user, _email_field(user), "") or ""
     if not address:
         return NO_ADDRESS
-    if event == NEW_DEVICE and not wants_new_device_email(user):
+    occurred_at = datetime.fromisoformat(details["occurred_at"])
+    if event == NEW_DEVICE and not wants_new_device_email(user, at=occurred_at):
         return OPTED_OUT
     message = _message(event, address, details)
     try:
@@ -159,14 +160,19 @@ def _message(event: str, address: str, details: dict) -> EmailMultiAlternatives:
     return message
 
 
-def wants_new_device_email(user) -> bool:
-    """Whether the user wants the new-device email (yes, unless they said otherwise)."""
+def wants_new_device_email(user, *, at: datetime | None = None) -> bool:
+    """Whether the user wants the new-device email (yes, unless they said otherwise);
+    with ``at``, for a sign-in at that time: an opt-out saved after it (by whoever just
+    signed in, with that sign-in's token) does not silence it."""
     preference = (
         NotificationPreference.objects.filter(user_id=user.pk)
-        .values_list("new_device", flat=True)
+        .values_list("new_device", "changed_at")
         .first()
     )
-    return True if preference is None else preference
+    if preference is None:
+        return True
+    new_device, changed_at = preference
+    return new_device or (at is not None and changed_at >= at)
 
 
 def preferences(user) -> dict[str, bool]:
