@@ -13,6 +13,7 @@ from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.views import APIView
 
 from conftest import PASSWORD
+from tokens import notifications
 from tokens.authentication import SessionJWTAuthentication
 from tokens.models import RefreshToken
 from tokens.permissions import RecentLogin
@@ -274,3 +275,20 @@ def test_a_token_without_auth_time_is_not_recent(api, user, login, settings):
     key = settings.SIMPLE_JWT.get("SIGNING_KEY", settings.SECRET_KEY)
     old = jwt.encode(payload, key, algorithm=header["alg"], headers=header)
     assert call(DeleteAccount, old).data == REQUIRED
+
+
+def test_turning_a_security_email_off_needs_a_recent_proof(api, user, login, clock):
+    # A stolen access token must not silence the new-device email before the thief
+    # learns the password too; turning it back on needs no proof.
+    token = login().json()["access_token"]
+    clock.shift(STALE)
+    off = api.put("/api/auth/notifications", {"new_device": False}, format="json", **auth(token))
+    assert off.status_code == 403
+    assert off.json() == REQUIRED
+    assert notifications.wants_new_device_email(user) is True
+    on = api.put("/api/auth/notifications", {"new_device": True}, format="json", **auth(token))
+    assert on.status_code == 200
+    fresh = reauthenticate(api, token).json()["access_token"]
+    off = api.put("/api/auth/notifications", {"new_device": False}, format="json", **auth(fresh))
+    assert off.status_code == 200
+    assert notifications.wants_new_device_email(user) is False
