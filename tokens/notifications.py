@@ -23,6 +23,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django_ratelimit.core import get_usage
+from redis.exceptions import RedisError
 
 from tokens.models import NotificationPreference
 from tokens.settings import tokens_settings
@@ -37,6 +39,7 @@ SENT = "sent"
 NO_USER = "skipped: the user is gone"
 NO_ADDRESS = "skipped: the user has no email address"
 OPTED_OUT = "skipped: the user turned this email off"
+OVER_RATE = "skipped: too many security emails to this user"
 
 log = logging.getLogger("tokens.notifications")
 
@@ -103,6 +106,13 @@ def deliver(event: str, user_id: str, details: dict, attempt: int = 1) -> str:
     occurred_at = datetime.fromisoformat(details["occurred_at"])
     if event == NEW_DEVICE and not wants_new_device_email(user, at=occurred_at):
         return OPTED_OUT
+    if attempt == 1 and _over_rate(user_id):  # a retry is the same email: counted once
+        log.warning(
+            "security email skipped: over SECURITY_NOTIFICATION_RATE event=%s user_id=%s",
+            event,
+            user_id,
+        )
+        return OVER_RATE
     message = _message(event, address, details)
     try:
         message.send()
@@ -130,6 +140,23 @@ def deliver(event: str, user_id: str, details: dict, attempt: int = 1) -> str:
         _enqueue(event, user_id, details, attempt + 1, run_after=timezone.now() + delay)
         raise
     return SENT
+
+
+def _over_rate(user_id: str) -> bool:
+    """Count one email to the user; whether it goes beyond SECURITY_NOTIFICATION_RATE.
+    A cache that cannot count sends the email (a security notice fails open)."""
+    try:
+        usage = get_usage(
+            None,
+            group="tokens.security_email",
+            key=lambda group, request: user_id,
+            rate=tokens_settings.SECURITY_NOTIFICATION_RATE,
+            increment=True,
+        )
+    except (RedisError, OSError) as exc:
+        log.error("security email rate not counted: %s", exc.__class__.__name__)
+        return False
+    return usage is not None and usage["should_limit"]
 
 
 def _email_field(user) -> str:

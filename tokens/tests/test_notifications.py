@@ -167,6 +167,29 @@ def test_an_opt_out_applies_to_the_sign_ins_after_it(person, sign_in, mailoutbox
     assert mailoutbox == []
 
 
+def test_one_user_gets_a_bounded_number_of_security_emails(
+    person, make_user, settings, sign_in, mailoutbox, committed, caplog
+):
+    # Without email verification anyone can register a victim's address, and every
+    # "...xxBot" user agent is a device never seen: logins and password saves would
+    # otherwise mail the victim as fast as the login limit allows, all day.
+    settings.SECURITY_NOTIFICATION_RATE = "3/h"
+    for i in range(4):
+        sign_in(f"Mozilla/5.0 (compatible; Flood{i}xxBot/1.0)")
+    with committed():
+        person.set_password("another-long-password-1")
+        person.save()
+    assert len(mailoutbox) == 3
+    assert "security email skipped: over SECURITY_NOTIFICATION_RATE" in caplog.text
+    settings.SECURITY_NOTIFICATION_RATE = "100/h"  # another user's budget is their own
+    other = make_user("bob@example.com")
+    setattr(other, get_user_model().get_email_field_name(), "bob@example.com")
+    other.save(update_fields=[get_user_model().get_email_field_name()])
+    sign_in(FIREFOX, user=other)
+    assert len(mailoutbox) == 4
+    assert mailoutbox[-1].to == ["bob@example.com"]
+
+
 def test_a_user_without_an_address_gets_nothing_and_nothing_breaks(make_user, mailoutbox):
     user = make_user("bob@example.com")
     setattr(user, get_user_model().get_email_field_name(), "")
