@@ -248,6 +248,7 @@ PUBLIC_URL = env.string("PUBLIC_URL", "http://localhost:8000").rstrip("/")
 if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", PUBLIC_URL):
     raise ImproperlyConfigured(f"PUBLIC_URL must be an http(s) URL, got {PUBLIC_URL!r}.")
 SECURITY_NOTIFICATION_SESSIONS_URL = f"{PUBLIC_URL}/#sessions"
+SECURITY_NOTIFICATION_RATE = env.rate("SECURITY_NOTIFICATION_RATE", "10/h")
 # Access tokens for other services (tokens/signing.py; README, "Access tokens for other
 # services"). HS256 signs with SECRET_KEY (SIMPLE_JWT below) and publishes nothing;
 # ES256 or EdDSA sign with a private key, and GET /.well-known/jwks.json publishes its

@@ -455,6 +455,7 @@ class NotificationPreference(models.Model):
 
     Only the new-device email can be turned off: the stolen-token and password-change
     emails always go out. No row means the defaults, so existing users need nothing.
+    An opt-out applies to the sign-ins after ``changed_at``, not to those already queued.
     """
 
     user = models.OneToOneField(
@@ -468,6 +469,10 @@ class NotificationPreference(models.Model):
         verbose_name="email on sign-in from a new device",
         help_text="An email when the account signs in from a browser and system it never used.",
     )
+    # When the choice was last saved: an opt-out silences only the sign-ins after it, so
+    # whoever signs in cannot turn off the email about that very sign-in while it waits
+    # in the queue (tokens.notifications.deliver).
+    changed_at = models.DateTimeField("changed", auto_now=True)
 
     class Meta:
         verbose_name = "notification preference"

@@ -27,7 +27,9 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django_ratelimit.core import get_usage
 from django_tasks import task
+from redis.exceptions import RedisError
 
 from tokens.models import NotificationPreference
 from tokens.settings import tokens_settings
@@ -42,6 +44,7 @@ SENT = "sent"
 NO_USER = "skipped: the user is gone"
 NO_ADDRESS = "skipped: the user has no email address"
 OPTED_OUT = "skipped: the user turned this email off"
+OVER_RATE = "skipped: too many security emails to this user"
 
 log = logging.getLogger("tokens.notifications")
 
@@ -101,8 +104,16 @@ def deliver(event: str, user_id: str, details: dict, attempt: int = 1) -> str:
     address = getattr(user, _email_field(user), "") or ""
     if not address:
         return NO_ADDRESS
-    if event == NEW_DEVICE and not wants_new_device_email(user):
+    occurred_at = datetime.fromisoformat(details["occurred_at"])
+    if event == NEW_DEVICE and not wants_new_device_email(user, at=occurred_at):
         return OPTED_OUT
+    if attempt == 1 and _over_rate(event, user_id):  # a retry is the same email: counted once
+        log.warning(
+            "security email skipped: over SECURITY_NOTIFICATION_RATE event=%s user_id=%s",
+            event,
+            user_id,
+        )
+        return OVER_RATE
     message = _message(event, address, details)
     try:
         message.send()
@@ -130,6 +141,25 @@ def deliver(event: str, user_id: str, details: dict, attempt: int = 1) -> str:
         _enqueue(event, user_id, details, attempt + 1, run_after=timezone.now() + delay)
         raise
     return SENT
+
+
+def _over_rate(event: str, user_id: str) -> bool:
+    """Count one email of ``event`` to the user; whether it goes beyond
+    SECURITY_NOTIFICATION_RATE. Each event has its own budget, so a flood of one kind
+    (new-device emails from bot user agents) never silences another (the theft email).
+    A cache that cannot count sends the email (a security notice fails open)."""
+    try:
+        usage = get_usage(
+            None,
+            group=f"tokens.security_email.{event}",
+            key=lambda group, request: user_id,
+            rate=tokens_settings.SECURITY_NOTIFICATION_RATE,
+            increment=True,
+        )
+    except (RedisError, OSError) as exc:
+        log.error("security email rate not counted: %s", exc.__class__.__name__)
+        return False
+    return usage is not None and usage["should_limit"]
 
 
 def _email_field(user) -> str:
@@ -160,14 +190,19 @@ def _message(event: str, address: str, details: dict) -> EmailMultiAlternatives:
     return message
 
 
-def wants_new_device_email(user) -> bool:
-    """Whether the user wants the new-device email (yes, unless they said otherwise)."""
+def wants_new_device_email(user, *, at: datetime | None = None) -> bool:
+    """Whether the user wants the new-device email (yes, unless they said otherwise);
+    with ``at``, for a sign-in at that time: an opt-out saved after it (by whoever just
+    signed in, with that sign-in's token) does not silence it."""
     preference = (
         NotificationPreference.objects.filter(user_id=user.pk)
-        .values_list("new_device", flat=True)
+        .values_list("new_device", "changed_at")
         .first()
     )
-    return True if preference is None else preference
+    if preference is None:
+        return True
+    new_device, changed_at = preference
+    return new_device or (at is not None and changed_at >= at)
 
 
 def preferences(user) -> dict[str, bool]:

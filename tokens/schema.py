@@ -294,6 +294,11 @@ notification_preferences = extend_schema_view(
     ),
     put=extend_schema(
         summary="Turn the new-device email on or off",
+        description=(
+            "Turning it off needs a password proof within REAUTHENTICATION_MAX_AGE "
+            "(auth_time), turning it on does not. An opt-out applies to sign-ins after "
+            "it, not to one whose email is already queued."
+        ),
         request=NotificationPreferencesSerializer,
         responses={
             200: NotificationPreferencesSerializer,
@@ -302,6 +307,7 @@ notification_preferences = extend_schema_view(
                 description="A malformed body, or new_device missing or not a JSON boolean.",
             ),
             401: NOT_AUTHENTICATED,
+            403: REAUTHENTICATION_REQUIRED,
             415: UNSUPPORTED_MEDIA_TYPE,
         },
     ),

@@ -44,6 +44,10 @@ DEFAULTS = {
     # after each failure (1, 2, 4, 8 minutes): about a quarter of an hour of SMTP outage.
     "SECURITY_NOTIFICATION_MAX_ATTEMPTS": 5,
     "SECURITY_NOTIFICATION_RETRY_DELAY": timedelta(minutes=1),
+    # At most this many security emails per user (a django-ratelimit rate), whatever the
+    # event: without email verification, anyone can register someone else's address and
+    # sign in from endless "new devices". Beyond it the email is skipped and logged.
+    "SECURITY_NOTIFICATION_RATE": "10/h",
     # The django-tasks backend (an alias of the TASKS setting) that queues the emails.
     "SECURITY_NOTIFICATION_TASK_BACKEND": "default",
     # Access-token signing: HS256 under SIMPLE_JWT["SIGNING_KEY"], or ES256 / EdDSA with

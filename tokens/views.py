@@ -179,6 +179,10 @@ class NotificationPreferencesView(APIView):
     def put(self, request):
         serializer = NotificationPreferencesSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        if not serializer.validated_data["new_device"]:
+            # Silencing a security email is for the owner: a stolen access token alone
+            # must not turn off the alert about the thief's next sign-in. On needs none.
+            RecentLogin().has_permission(request, self)  # raises REAUTHENTICATION_REQUIRED
         return Response(
             notifications.set_preferences(
                 request.user, new_device=serializer.validated_data["new_device"]

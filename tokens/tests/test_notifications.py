@@ -8,9 +8,10 @@ production's commit does.
 
 import logging
 import smtplib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
@@ -31,6 +32,7 @@ CHROME_MAC = (
     "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 )
 SESSIONS_URL = "https://auth.example.com/#sessions"
+T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -129,6 +131,68 @@ def test_the_new_device_email_can_be_turned_off(person, sign_in, mailoutbox):
     notifications.set_preferences(person, new_device=True)
     sign_in(CHROME_MAC)
     assert len(mailoutbox) == 1
+
+
+def test_an_opt_out_after_a_sign_in_does_not_silence_that_sign_ins_email(
+    person, mailoutbox, django_capture_on_commit_callbacks
+):
+    # A thief who knows the password signs in from their own device and, before the
+    # worker sends the new-device email, turns that email off with the fresh token.
+    thief = APIClient(HTTP_USER_AGENT=CHROME_MAC, REMOTE_ADDR="203.0.113.9")
+    with time_machine.travel(T0, tick=False) as clock:
+        with django_capture_on_commit_callbacks() as queued:
+            response = thief.post(
+                "/api/auth/login", {"email": ADDRESS, "password": PASSWORD}, format="json"
+            )
+        clock.shift(timedelta(seconds=1))
+        token = response.json()["access_token"]
+        turned_off = thief.put(
+            "/api/auth/notifications",
+            {"new_device": False},
+            format="json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
+        assert turned_off.status_code == 200
+        for callback in queued:  # the worker gets to the queued email only now
+            callback()
+    assert len(mailoutbox) == 1
+    assert "203.0.113.9" in mailoutbox[0].body
+
+
+def test_an_opt_out_applies_to_the_sign_ins_after_it(person, sign_in, mailoutbox):
+    with time_machine.travel(T0, tick=False) as clock:
+        notifications.set_preferences(person, new_device=False)
+        clock.shift(timedelta(seconds=1))
+        sign_in(FIREFOX)
+    assert mailoutbox == []
+
+
+def test_one_user_gets_a_bounded_number_of_security_emails(
+    person, make_user, settings, sign_in, mailoutbox, committed, caplog
+):
+    # Without email verification anyone can register a victim's address, and every
+    # "...xxBot" user agent is a device never seen: logins and password saves would
+    # otherwise mail the victim as fast as the login limit allows, all day.
+    settings.SECURITY_NOTIFICATION_RATE = "3/h"
+    for i in range(4):
+        sign_in(f"Mozilla/5.0 (compatible; Flood{i}xxBot/1.0)")
+    assert len(mailoutbox) == 3
+    assert "security email skipped: over SECURITY_NOTIFICATION_RATE" in caplog.text
+    # Each kind of event has its own budget: the flood of new-device emails does not
+    # silence the password email (nor the theft email), which is capped on its own.
+    for i in range(4):
+        with committed():
+            person.set_password(f"another-long-password-{i}")
+            person.save()
+    assert len(mailoutbox) == 6
+    assert "password" in mailoutbox[3].subject.lower()
+    settings.SECURITY_NOTIFICATION_RATE = "100/h"  # another user's budget is their own
+    other = make_user("bob@example.com")
+    setattr(other, get_user_model().get_email_field_name(), "bob@example.com")
+    other.save(update_fields=[get_user_model().get_email_field_name()])
+    sign_in(FIREFOX, user=other)
+    assert len(mailoutbox) == 7
+    assert mailoutbox[-1].to == ["bob@example.com"]
 
 
 def test_a_user_without_an_address_gets_nothing_and_nothing_breaks(make_user, mailoutbox):

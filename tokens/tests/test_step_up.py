@@ -13,6 +13,7 @@ from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.views import APIView
 
 from conftest import PASSWORD
+from tokens import notifications
 from tokens.authentication import SessionJWTAuthentication
 from tokens.models import RefreshToken
 from tokens.permissions import RecentLogin
@@ -292,3 +293,20 @@ def test_whole_seconds_pass_the_system_check(settings, value):
 
     settings.REAUTHENTICATION_MAX_AGE = value
     assert check_reauthentication_max_age(None) == []
+
+
+def test_turning_a_security_email_off_needs_a_recent_proof(api, user, login, clock):
+    # A stolen access token must not silence the new-device email before the thief
+    # learns the password too; turning it back on needs no proof.
+    token = login().json()["access_token"]
+    clock.shift(STALE)
+    off = api.put("/api/auth/notifications", {"new_device": False}, format="json", **auth(token))
+    assert off.status_code == 403
+    assert off.json() == REQUIRED
+    assert notifications.wants_new_device_email(user) is True
+    on = api.put("/api/auth/notifications", {"new_device": True}, format="json", **auth(token))
+    assert on.status_code == 200
+    fresh = reauthenticate(api, token).json()["access_token"]
+    off = api.put("/api/auth/notifications", {"new_device": False}, format="json", **auth(fresh))
+    assert off.status_code == 200
+    assert notifications.wants_new_device_email(user) is False
