@@ -96,11 +96,34 @@ def _unverified_header(token: str | bytes) -> dict:
     return header
 
 
+# (what the backend was built from, the backend): see _backend().
+_cached: tuple[tuple, KeySetTokenBackend] | None = None
+
+
+def _backend() -> KeySetTokenBackend:
+    """The backend for the current key set and simplejwt settings, built again only
+    when one of them changes (override_settings in tests): a token asks for it twice
+    per verification, on every authenticated request."""
+    global _cached
+    keys = signing.key_set()
+    config = (
+        keys,
+        api_settings.AUDIENCE,
+        api_settings.ISSUER,
+        api_settings.LEEWAY,
+        api_settings.JSON_ENCODER,
+    )
+    cached = _cached
+    if cached is not None and cached[0] == config:
+        return cached[1]
+    backend = KeySetTokenBackend(keys)
+    _cached = (config, backend)
+    return backend
+
+
 class AccessToken(SimpleJWTAccessToken):
     """The access token the tokens app issues and accepts (kid header, key set)."""
 
     @property
     def token_backend(self) -> KeySetTokenBackend:
-        # Built per use (cheap: the keys are parsed once, in the key set), so a changed
-        # setting, or simplejwt's leeway, audience or issuer, applies at once.
-        return KeySetTokenBackend(signing.key_set())
+        return _backend()
