@@ -34,12 +34,23 @@ class RecentLogin(BasePermission):
     def has_permission(self, request, view) -> bool:
         if request.auth is None:
             return False  # DRF answers 401: not authenticated
-        max_age = tokens_settings.REAUTHENTICATION_MAX_AGE if self.max_age is None else self.max_age
-        if max_age <= 0:
-            return True
-        if not is_recent(request.auth.get(AUTH_TIME_CLAIM), max_age):
-            raise ReauthenticationRequired()
+        require_recent_login(request, max_age=self.max_age)
         return True
+
+
+def require_recent_login(request, *, max_age: int | None = None) -> None:
+    """Raise REAUTHENTICATION_REQUIRED unless the caller's access token proves the
+    password within ``max_age`` seconds (default REAUTHENTICATION_MAX_AGE; 0: no check).
+
+    For a view that needs the proof for some requests only (RecentLogin is for all).
+    """
+    if max_age is None:
+        max_age = tokens_settings.REAUTHENTICATION_MAX_AGE
+    if max_age <= 0:
+        return
+    claims = request.auth or {}
+    if not is_recent(claims.get(AUTH_TIME_CLAIM), max_age):
+        raise ReauthenticationRequired()
 
 
 def is_recent(auth_time: object, max_age: int) -> bool:

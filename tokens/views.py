@@ -17,7 +17,7 @@ from tokens.authentication import (
 )
 from tokens.models import RevokeReason
 from tokens.origin import CookieRequestOrigin, RequestOrigin
-from tokens.permissions import RecentLogin
+from tokens.permissions import RecentLogin, require_recent_login
 from tokens.ratelimit import (
     DefaultRate,
     IntrospectionRate,
@@ -155,15 +155,10 @@ class SessionListView(APIView):
 
 @schema.revoke_session
 class SessionDetailView(APIView):
-    def get_permissions(self):
-        permissions = super().get_permissions()
-        target = self.kwargs.get("session_id")  # absent when the schema is generated
-        if target is not None and str(target) != session_id_of(self.request):
-            # Ending another device's session is destructive; ending one's own is a logout.
-            permissions.append(RecentLogin())
-        return permissions
-
     def delete(self, request, session_id):
+        if str(session_id) != session_id_of(request):
+            # Ending another device's session is destructive; ending one's own is a logout.
+            require_recent_login(request)
         if not services.revoke_session(request.user, session_id):
             raise NotFound()
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -182,7 +177,7 @@ class NotificationPreferencesView(APIView):
         if not serializer.validated_data["new_device"]:
             # Silencing a security email is for the owner: a stolen access token alone
             # must not turn off the alert about the thief's next sign-in. On needs none.
-            RecentLogin().has_permission(request, self)  # raises REAUTHENTICATION_REQUIRED
+            require_recent_login(request)
         return Response(
             notifications.set_preferences(
                 request.user, new_device=serializer.validated_data["new_device"]
