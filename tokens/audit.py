@@ -22,6 +22,7 @@ FIELDS = (
     "session_id",
     "ip_address",
     "reason",
+    "client_id",
     "generation",
     "presented_generation",
     "current_generation",
@@ -83,6 +84,15 @@ def on_replay_detected(
     )
 
 
+def on_introspection_client_refused(sender, *, client_id, ip_address=None, **kwargs) -> None:
+    _log(
+        logging.WARNING,
+        "introspection_client_refused",
+        client_id=client_id or "unknown",
+        ip_address=ip_address,
+    )
+
+
 def connect() -> None:
     """Route the session signals to the ``security`` logger (called once, from AppConfig)."""
     uid = "tokens.audit"
@@ -90,6 +100,9 @@ def connect() -> None:
     signals.session_rotated.connect(on_session_rotated, dispatch_uid=f"{uid}.rotated")
     signals.session_revoked.connect(on_session_revoked, dispatch_uid=f"{uid}.revoked")
     signals.replay_detected.connect(on_replay_detected, dispatch_uid=f"{uid}.replay")
+    signals.introspection_client_refused.connect(
+        on_introspection_client_refused, dispatch_uid=f"{uid}.introspection_refused"
+    )
 
 
 class JsonLinesFormatter(logging.Formatter):

@@ -13,9 +13,10 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 
-from tokens import services
+from tokens import client, services, signals
 from tokens.access import AccessToken
 from tokens.errors import ACCESS_TOKEN_INVALID, ClientCredentialsInvalid
+from tokens.models import RefreshToken
 from tokens.settings import tokens_settings
 
 
@@ -92,15 +93,24 @@ class IntrospectionClientAuthentication(BaseAuthentication):
         try:
             decoded = base64.b64decode(encoded.strip(), validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
-            raise ClientCredentialsInvalid() from None
+            raise self._refused(request, None) from None
         client_id, separator, secret = decoded.partition(":")
         client_id, secret = unquote_plus(client_id), unquote_plus(secret)
         expected = tokens_settings.INTROSPECTION_CLIENTS.get(client_id)
         # Always one constant-time comparison, whether the id is known or not.
         matches = constant_time_compare(secret, expected or _NO_SECRET)
         if not separator or expected is None or not matches:
-            raise ClientCredentialsInvalid()
+            raise self._refused(request, client_id if expected is not None else None)
         return ServiceClient(client_id), None
+
+    @staticmethod
+    def _refused(request, client_id: str | None) -> ClientCredentialsInvalid:
+        """Tell the security log (a guessed secret, a misconfigured service) and make
+        the refusal to raise."""
+        signals.introspection_client_refused.send(
+            sender=RefreshToken, client_id=client_id, ip_address=client.client_ip(request)
+        )
+        return ClientCredentialsInvalid()
 
     def authenticate_header(self, request) -> str:
         return 'Basic realm="introspection", charset="UTF-8"'

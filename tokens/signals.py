@@ -32,3 +32,8 @@ session_revoked = Signal()
 # ``session``, ``ip_address`` (of the presenting client), ``presented_generation``,
 # ``current_generation``.
 replay_detected = Signal()
+
+# A service presented wrong credentials to the introspection endpoint. Arguments:
+# ``client_id`` (the configured id it named, or None for an id nobody configured: a
+# made-up id is never passed on) and ``ip_address``.
+introspection_client_refused = Signal()

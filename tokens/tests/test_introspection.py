@@ -191,3 +191,27 @@ def test_a_header_nested_beyond_the_json_parsers_depth_is_inactive_not_a_500(acc
     assert response.json() == INACTIVE
     bearer = APIClient().get("/api/auth/sessions", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert bearer.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("client_id", "secret", "logged"),
+    [
+        ("billing", "not-the-secret", "billing"),
+        ("nobody", SECRET, "unknown"),
+        # A made-up id is never written as sent: it could forge a log line.
+        ("evil\nsession_created user_id=1", SECRET, "unknown"),
+    ],
+    ids=["wrong secret", "unknown id", "injected id"],
+)
+def test_refused_service_credentials_go_to_the_security_log(
+    access, caplog, client_id, secret, logged
+):
+    with caplog.at_level("WARNING", logger="security"):
+        assert introspect(access, **basic(client_id, secret)).status_code == 401
+    (record,) = [r for r in caplog.records if r.name == "security"]
+    assert record.levelname == "WARNING"
+    assert record.event == "introspection_client_refused"
+    assert record.client_id == logged
+    assert record.ip_address == "127.0.0.1"
+    assert SECRET not in record.getMessage() and "not-the-secret" not in record.getMessage()
+    assert "\n" not in record.getMessage()
