@@ -348,6 +348,11 @@ SIMPLE_JWT = {
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
     "UPDATE_LAST_LOGIN": False,
+    # Optional "iss" and "aud" claims, set on every access token and required of every
+    # token presented here; resource servers check them with the same SIMPLE_JWT
+    # settings, so a token meant for one deployment or service is refused by another.
+    "ISSUER": env.optional("ACCESS_TOKEN_ISSUER"),
+    "AUDIENCE": env.optional("ACCESS_TOKEN_AUDIENCE"),
 }
 
 LOGGING = {

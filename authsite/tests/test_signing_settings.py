@@ -106,3 +106,20 @@ def test_generate_signing_key_runs_without_a_key_configured():
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("-----BEGIN PRIVATE KEY-----")
     assert result.stderr.startswith("kid: ")
+
+
+def test_issuer_and_audience_come_from_the_environment():
+    result = manage(
+        "shell",
+        "-c",
+        "from rest_framework_simplejwt.settings import api_settings as s; "
+        "print(s.ISSUER, s.AUDIENCE)",
+        ACCESS_TOKEN_ISSUER="https://auth.example.com",
+        ACCESS_TOKEN_AUDIENCE="billing",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == ["https://auth.example.com", "billing"]
+    unset = manage(
+        "shell", "-c", "from django.conf import settings as s; print(s.SIMPLE_JWT['ISSUER'])"
+    )
+    assert unset.stdout.splitlines()[-1] == "None"

@@ -241,3 +241,27 @@ def test_generate_signing_key_prints_a_usable_key_and_its_kid(settings, capsys, 
     keys = use(settings, algorithm, out)
     assert err.strip() == f"kid: {keys.signing.kid}"
     assert header(issue())["kid"] == keys.signing.kid
+
+
+def test_issuer_and_audience_are_set_and_required(settings, monkeypatch):
+    # simplejwt's ISSUER and AUDIENCE (ACCESS_TOKEN_ISSUER / ACCESS_TOKEN_AUDIENCE here):
+    # a resource server that checks them refuses a token of another deployment. Set on
+    # simplejwt's settings object, which modules hold from import (overriding
+    # SIMPLE_JWT in a test rebinds a new one that they never see).
+    from tokens.access import api_settings
+
+    use(settings, "ES256", ES_KEY)
+    monkeypatch.setattr(api_settings, "ISSUER", "https://auth.example.com")
+    monkeypatch.setattr(api_settings, "AUDIENCE", "billing")
+    token = issue()
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["iss"] == "https://auth.example.com"
+    assert claims["aud"] == "billing"
+    assert AccessToken(token)
+    monkeypatch.setattr(api_settings, "AUDIENCE", "reports")
+    with pytest.raises(TokenError):
+        AccessToken(token)
+    monkeypatch.setattr(api_settings, "AUDIENCE", "billing")
+    monkeypatch.setattr(api_settings, "ISSUER", "https://elsewhere.example.com")
+    with pytest.raises(TokenError):
+        AccessToken(token)
