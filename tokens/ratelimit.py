@@ -51,10 +51,13 @@ def login_name_key(group: str, request: HttpRequest) -> str | None:
     return normalize_login_name(name) if name is not None else None
 
 
-def user_key(group: str, request: HttpRequest) -> str | None:
-    """django-ratelimit key: the authenticated caller's pk; None when anonymous."""
+def user_login_name_key(group: str, request: HttpRequest) -> str | None:
+    """django-ratelimit key: the authenticated caller's login name, normalized as
+    ``login_name_key`` does; None when anonymous."""
     user = getattr(request, "user", None)
-    return str(user.pk) if user is not None and user.is_authenticated else None
+    if user is None or not user.is_authenticated:
+        return None
+    return normalize_login_name(user.get_username())
 
 
 def submitted_login_name(request: HttpRequest) -> str | None:
@@ -76,8 +79,13 @@ def normalize_login_name(name: str) -> str:
 
 # (counter suffix, key function) pairs; a key function returning None skips its counter.
 IP_KEYS = (("ip", ip_key),)
-LOGIN_KEYS = (*IP_KEYS, ("email", login_name_key))
-PASSWORD_CHECK_KEYS = (*IP_KEYS, ("user", user_key))
+# One account's password guesses, wherever they are made: the API's login, the admin's
+# login form, change-password and reauthenticate count in one shared counter per
+# account (ACCOUNT), so a thief holding an access token gets one budget, not one per door.
+ACCOUNT = "account"
+LOGIN_KEYS = (*IP_KEYS, (ACCOUNT, login_name_key))
+PASSWORD_CHECK_KEYS = (*IP_KEYS, (ACCOUNT, user_login_name_key))
+SHARED_COUNTERS = {ACCOUNT: "tokens.password_guesses"}
 
 
 def count(request: HttpRequest, *, group: str, rate_setting: str, keys) -> int:
@@ -94,7 +102,7 @@ def count(request: HttpRequest, *, group: str, rate_setting: str, keys) -> int:
         try:
             usage = get_usage(
                 request,
-                group=f"{group}:{suffix}",
+                group=SHARED_COUNTERS.get(suffix, f"{group}:{suffix}"),
                 key=lambda g, r, v=value: v,
                 rate=rate,
                 increment=True,
@@ -144,7 +152,8 @@ class SensitiveRate(_RateLimit):
 
 
 class LoginRate(SensitiveRate):
-    """RATE_LIMIT_LOGIN per client IP and, separately, per submitted email.
+    """RATE_LIMIT_LOGIN per client IP and, separately, per submitted email (the
+    account's counter, shared with every other password check of that account).
 
     The IP limit stops one host guessing many users' passwords; the email limit stops many
     hosts (a botnet, rotating proxies) guessing one account.
@@ -156,8 +165,9 @@ class LoginRate(SensitiveRate):
 class PasswordCheckRate(SensitiveRate):
     """RATE_LIMIT_LOGIN per client IP and, separately, per authenticated user:
     change-password and reauthenticate, whose password checks a stolen access token
-    could otherwise spread over many addresses. The two share their counters, so
-    the thief gets one budget of guesses, not one per endpoint."""
+    could otherwise spread over many addresses. The per-user counter is the account's,
+    shared with login and the admin's login form; the IP counter is shared by the two
+    endpoints. The thief gets one budget of guesses, not one per endpoint."""
 
     keys = PASSWORD_CHECK_KEYS
     group = "tokens.password_check"

@@ -199,7 +199,7 @@ reauthenticate = extend_schema(
         "For the actions that need a recent password proof (revoking another session, "
         "logout-all). Answers a new access token for the same session whose auth_time is "
         "now; later refreshes keep it. The refresh cookie is not touched. Rate-limited by "
-        "client IP and by user, sharing its budget with change-password."
+        "client IP and by account; the account's budget is shared with login and change-password."
     ),
     request=ReauthenticateSerializer,
     responses={
