@@ -2,7 +2,7 @@
 
 Command-line options override these (authsite/testing.py binds its own port and logs).
 Header limits here are the last line, not the first: the reverse proxy in front caps
-header sizes before gunicorn sees them (README, "Production environment").
+header sizes before gunicorn sees them (docs/production.md, "Production environment").
 """
 
 import multiprocessing

@@ -2,7 +2,7 @@
 
 Every value a deployment may change comes from the environment, is read here once and
 validated here (see ``authsite.env``); the rest of the code reads ``django.conf.settings``.
-The variables and their defaults are listed in the README and in docs/api.md.
+The variables and their defaults are listed in docs/settings.md.
 """
 
 import re
@@ -102,7 +102,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 
-# PgBouncer in transaction pooling mode (README, "Running on PostgreSQL"): each
+# PgBouncer in transaction pooling mode (docs/production.md, "Running on PostgreSQL"): each
 # transaction may run on a different server connection, so nothing may outlive one.
 # Django's server-side cursors for .iterator() are declared WITH HOLD outside a
 # transaction, and a prepared statement (psycopg's prepare_threshold) lives in one
@@ -171,7 +171,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Tokens and sessions (see tokens/ and the README's settings table).
+# Tokens and sessions (see tokens/ and docs/settings.md).
 ACCESS_TOKEN_LIFETIME = timedelta(seconds=env.integer("ACCESS_TOKEN_LIFETIME", 3600, minimum=1))
 REFRESH_TOKEN_LIFETIME = timedelta(seconds=env.integer("REFRESH_TOKEN_LIFETIME", 604800, minimum=1))
 REFRESH_TOKEN_ABSOLUTE_LIFETIME = timedelta(
@@ -215,7 +215,7 @@ TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0, minimum=0)
 RATE_LIMIT_DEFAULT = env.rate("RATE_LIMIT_DEFAULT", "60/m")
 RATE_LIMIT_LOGIN = env.rate("RATE_LIMIT_LOGIN", "5/m")
 
-# Security notifications (README, "Security notifications"): emails about a sign-in
+# Security notifications (docs/notifications.md): emails about a sign-in
 # from a new device, a stolen refresh token and a password change, sent off the request
 # path: the request stores a task in the database (django-tasks' database backend) and
 # `manage.py db_worker` sends it.
@@ -249,8 +249,8 @@ if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", PUBLIC_URL):
     raise ImproperlyConfigured(f"PUBLIC_URL must be an http(s) URL, got {PUBLIC_URL!r}.")
 SECURITY_NOTIFICATION_SESSIONS_URL = f"{PUBLIC_URL}/#sessions"
 SECURITY_NOTIFICATION_RATE = env.rate("SECURITY_NOTIFICATION_RATE", "10/h")
-# Access tokens for other services (tokens/signing.py; README, "Access tokens for other
-# services"). HS256 signs with SECRET_KEY (SIMPLE_JWT below) and publishes nothing;
+# Access tokens for other services (tokens/signing.py; docs/access-tokens.md). HS256
+# signs with SECRET_KEY (SIMPLE_JWT below) and publishes nothing;
 # ES256 or EdDSA sign with a private key, and GET /.well-known/jwks.json publishes its
 # public half (and the verifying keys') so resource servers verify tokens themselves.
 # Keys are checked here, so a bad one stops start-up naming its variable.
@@ -279,7 +279,7 @@ CORS_ALLOWED_ORIGINS = env.csv("CORS_ALLOWED_ORIGINS")
 CORS_ALLOW_CREDENTIALS = True
 CORS_URLS_REGEX = r"^/api/.*$"
 
-# HTTPS deployment (README, "Production environment"): all off by default so a
+# HTTPS deployment (docs/production.md, "Production environment"): all off by default so a
 # plain-HTTP run on loopback works; `manage.py check --deploy` says what is missing.
 SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 0, minimum=0)

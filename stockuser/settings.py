@@ -4,8 +4,8 @@ alone. CI runs the tokens tests under it:
 
     DJANGO_SETTINGS_MODULE=stockuser.settings ./scripts/test tokens
 
-It is also the smallest example of what a team adds to its own project (README,
-"Use the tokens app in your own project").
+It is also the smallest example of what a team adds to its own project
+(docs/adopting.md).
 """
 
 import os

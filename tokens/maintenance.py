@@ -16,7 +16,8 @@ from tokens.services import revoke_matching
 
 # Rows per batch of the purge and of a revoke-everything, each batch one transaction:
 # larger batches cost fewer commits, smaller ones hold SQLite's one write lock for less
-# time. The README's "Purging expired sessions" has the measurements behind 20,000.
+# time. docs/performance.md ("Benchmark: the purge and the admin") has the measurements
+# behind 20,000.
 DEFAULT_BATCH_SIZE = 20_000
 
 

@@ -244,6 +244,6 @@ class JwksView(APIView):
         response = Response(signing.key_set().jwks())
         max_age = int(tokens_settings.JWKS_MAX_AGE.total_seconds())
         # Public and cacheable: resource servers fetch it often, and a key is published
-        # before it signs (README, key rotation), so a cached copy is never too old.
+        # before it signs (docs/access-tokens.md, key rotation), so a cached copy is never too old.
         response["Cache-Control"] = f"public, max-age={max_age}"
         return response

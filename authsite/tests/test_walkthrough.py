@@ -1,6 +1,6 @@
-"""The README's "Using it with curl" is scripts/walkthrough, and the script works.
+"""docs/walkthrough.md's "Using it with curl" is scripts/walkthrough, and the script works.
 
-The README shows the script's commands; a test keeps the two identical (same curl
+The page shows the script's commands; a test keeps the two identical (same curl
 commands, in the same order, each with the status the script expects written in the
 comment above it). The script then runs against a live gunicorn server with DEBUG off
 and the default rate limits, so the 5-a-minute login limit is the real one.
@@ -18,7 +18,7 @@ from authsite import testing
 from tokens.tests import live
 
 WALKTHROUGH = testing.ROOT / "scripts" / "walkthrough"
-README = testing.ROOT / "README.md"
+PAGE = testing.ROOT / "docs" / "walkthrough.md"
 SECTION = "## Using it with curl"
 # A step of the script: `expect STATUS curl ...`.
 STEP = re.compile(r"^expect (\d{3}) (curl .*)$")
@@ -29,18 +29,18 @@ def normalized(command: str) -> str:
     return " ".join(command.split())
 
 
-def readme_block() -> list[str]:
-    """The lines of the first ```sh block of the README's curl section."""
-    text = README.read_text()
+def page_block() -> list[str]:
+    """The lines of the first ```sh block of the page's curl section."""
+    text = PAGE.read_text()
     section = text.split(SECTION, 1)[1].split("\n## ", 1)[0]
     block = re.search(r"```sh\n(.*?)```", section, re.S)
-    assert block, f"README: no ```sh block under {SECTION!r}"
+    assert block, f"docs/walkthrough.md: no ```sh block under {SECTION!r}"
     return block.group(1).splitlines()
 
 
-def readme_steps() -> list[tuple[str, str]]:
-    """(the comment lines above it, the command) for each curl command of the README."""
-    steps, comments, lines = [], [], iter(readme_block())
+def page_steps() -> list[tuple[str, str]]:
+    """(the comment lines above it, the command) for each curl command of the page."""
+    steps, comments, lines = [], [], iter(page_block())
     for line in lines:
         line = line.strip()
         if line.startswith("#"):
@@ -65,21 +65,21 @@ def script_steps() -> list[tuple[str, str]]:
     return steps
 
 
-def test_the_readme_shows_the_walkthroughs_commands_in_its_order():
-    readme = [command for _, command in readme_steps()]
+def test_the_page_shows_the_walkthroughs_commands_in_its_order():
+    page = [command for _, command in page_steps()]
     script = [command for _, command in script_steps()]
     assert script, "scripts/walkthrough has no `expect STATUS curl ...` steps"
-    assert readme == script
+    assert page == script
 
 
-def test_the_readme_says_the_status_each_command_answers():
-    for (comment, command), (status, _) in zip(readme_steps(), script_steps(), strict=True):
-        assert re.search(rf"\b{status}\b", comment), f"README: say {status} above {command}"
+def test_the_page_says_the_status_each_command_answers():
+    for (comment, command), (status, _) in zip(page_steps(), script_steps(), strict=True):
+        assert re.search(rf"\b{status}\b", comment), f"{PAGE.name}: say {status} above {command}"
 
 
-def test_every_variable_the_readme_sets_is_the_scripts():
+def test_every_variable_the_page_sets_is_the_scripts():
     script = WALKTHROUGH.read_text()
-    for line in readme_block():
+    for line in page_block():
         match = ASSIGNMENT.match(line.strip())
         if match:
             assert re.search(rf"^{match.group(1)}=", script, re.M), line

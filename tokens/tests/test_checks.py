@@ -11,7 +11,7 @@ import pytest
 
 from authsite.testing import ROOT, base_env
 
-# The README's production environment (section "Production environment").
+# docs/production.md, "Production environment".
 PRODUCTION = {
     "DEBUG": "false",
     "SECRET_KEY": "p6x!q2#n7v$w9r@k4m%t8y^b3c&h5j*z0s(d1f)g-u+e=a_l.Generate-your-own",

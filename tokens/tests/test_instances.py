@@ -3,7 +3,7 @@ a request lives in an instance.
 
 The session's state (its live generation, when it rotated, whether it is revoked) is in
 PostgreSQL and the rate-limit counters are in Redis, so one user's requests may land on
-any instance (README, "Capacity"). Each client here has an address of its own (behind a
+any instance (docs/performance.md, "Capacity"). Each client here has an address of its own (behind a
 trusted proxy) so its counters start at zero in the shared Redis.
 """
 

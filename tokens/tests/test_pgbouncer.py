@@ -4,7 +4,7 @@ Behind a transaction pooler each transaction may run on another server connectio
 all a refresh may rely on is its own transaction: the row lock (SELECT ... FOR UPDATE)
 that makes concurrent refreshes of one cookie agree on one successor. Two gunicorn
 workers of 8 threads each hold up to 16 connections to PgBouncer, which multiplexes
-them over fewer server connections (README, "Running on PostgreSQL").
+them over fewer server connections (docs/production.md, "Running on PostgreSQL").
 """
 
 import threading

@@ -192,7 +192,8 @@ def test_a_key_rotation_needs_no_restart_of_the_example(deployed):
     old = deployed.login()
     assert deployed.whoami(old)[0] == 200  # the example has fetched the key set
 
-    # The new key signs, the old one only verifies (README, "Rotating the signing key").
+    # The new key signs, the old one only verifies (docs/access-tokens.md, "Rotating the
+    # signing key").
     deployed.restart_ours(
         ACCESS_TOKEN_SIGNING_KEY_FILE=deployed.keys["second"],
         ACCESS_TOKEN_VERIFYING_KEY_FILES=deployed.keys["first"],
