@@ -20,6 +20,12 @@ from tokens.models import RefreshToken
 from tokens.settings import tokens_settings
 
 
+def _schemes() -> set[bytes]:
+    """simplejwt's AUTH_HEADER_TYPES ("Bearer"), lower-cased."""
+    types = api_settings.AUTH_HEADER_TYPES
+    return {t.lower().encode() for t in ((types,) if isinstance(types, str) else types)}
+
+
 def session_id_of(request) -> str | None:
     """The session the caller's access token was issued for (None without one)."""
     return request.auth.get(services.SESSION_ID_CLAIM) if request.auth is not None else None
@@ -32,6 +38,27 @@ class SessionJWTAuthentication(JWTAuthentication):
     revoked or expired session, or an inactive user, fails it: revocation reaches
     access tokens at once, at no extra cost.
     """
+
+    def get_raw_token(self, header: bytes) -> bytes | None:
+        """The token of a ``Bearer <token>`` header, the scheme in any case (RFC 9110
+        section 11.1: login answers ``"token_type": "bearer"``, and clients such as
+        openid-client send it back as they got it); simplejwt compares it exactly."""
+        parts = header.split()
+        if not parts or parts[0].lower() not in _schemes():
+            return None
+        if len(parts) != 2:
+            raise AuthenticationFailed(ACCESS_TOKEN_INVALID, code=ACCESS_TOKEN_INVALID)
+        return parts[1]
+
+    def authenticate_header(self, request) -> str:
+        """The challenge of a 401 (RFC 6750 section 3): with ``error="invalid_token"``
+        when the request presented a bearer token, which a 401 means was refused."""
+        challenge = super().authenticate_header(request)
+        header = self.get_header(request)
+        scheme = header.split(maxsplit=1)[:1] if header else []
+        if scheme and scheme[0].lower() in _schemes():
+            return f'{challenge}, error="invalid_token"'
+        return challenge
 
     def get_validated_token(self, raw_token: bytes) -> AccessToken:
         # The class the app issues, whatever SIMPLE_JWT["AUTH_TOKEN_CLASSES"] says: it
