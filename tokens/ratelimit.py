@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 from redis.exceptions import RedisError
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
@@ -174,7 +175,66 @@ class PasswordCheckRate(SensitiveRate):
 
 
 class IntrospectionRate(_RateLimit):
-    """RATE_LIMIT_INTROSPECTION per client IP: the services that introspect tokens,
-    wrong credentials included (the view counts before it checks them)."""
+    """RATE_LIMIT_INTROSPECTION per service (its client id), and, on a counter of their
+    own, per client IP for attempts that do not authenticate (no credentials, wrong ones).
+
+    A stranger's attempts spend their own address's budget, never a service's. An
+    address over that budget is refused before its credentials are checked, so a right
+    guess is refused like a wrong one and guessing a secret stays limited. The price,
+    documented: strangers behind a service's own address (one NAT) can hold it up.
+    The view puts authentication off until here (DRF would refuse wrong credentials
+    before any throttle counted them)."""
 
     rate_setting = "RATE_LIMIT_INTROSPECTION"
+    group = "tokens.introspection"
+
+    def allow_request(self, request: Request, view) -> bool:
+        self.retry_after = 0
+        if request.method in SAFE_METHODS:
+            return True
+        limit = {"group": self.group, "rate_setting": self.rate_setting}
+        self.retry_after = over(request, **limit, keys=IP_KEYS)
+        if self.retry_after == 0:
+            keys = SERVICE_KEYS if _authenticated(request) else IP_KEYS
+            self.retry_after = count(request, **limit, keys=keys)
+        return self.retry_after == 0
+
+
+# The introspecting service's own counter: its client id (tokens.authentication.ServiceClient).
+SERVICE_KEYS = (("service", lambda group, request: request.user.client_id),)
+
+
+def _authenticated(request: Request) -> bool:
+    """Whether the request's credentials authenticate it; wrong ones count as none (the
+    view then answers 401)."""
+    try:
+        return request.user.is_authenticated
+    except AuthenticationFailed:
+        return False
+
+
+def over(request: HttpRequest, *, group: str, rate_setting: str, keys) -> int:
+    """The seconds until one more request would be within every limit, 0 if it is now.
+    Counts nothing: for a budget only some requests spend (failures), checked before the
+    request is tried. Raises RateLimitUnavailable when the cache cannot answer."""
+    rate = getattr(tokens_settings, rate_setting)
+    retry_after = 0
+    for suffix, key in keys:
+        value = key(group, request)
+        if value is None:
+            continue
+        try:
+            usage = get_usage(
+                request,
+                group=SHARED_COUNTERS.get(suffix, f"{group}:{suffix}"),
+                key=lambda g, r, v=value: v,
+                rate=rate,
+                increment=False,
+            )
+        except (RedisError, OSError) as exc:
+            logger.error("rate-limit cache unavailable: %s", exc.__class__.__name__)
+            raise RateLimitUnavailable() from None
+        # A cache that could not answer reads as limit 0, count 0: refused.
+        if usage is not None and usage["count"] >= usage["limit"]:
+            retry_after = max(retry_after, usage["time_left"] + 1, 1)
+    return retry_after
