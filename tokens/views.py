@@ -257,4 +257,7 @@ class JwksView(APIView):
         # Public and cacheable: resource servers fetch it often, and a key is published
         # before it signs (docs/access-tokens.md, key rotation), so a cached copy is never too old.
         response["Cache-Control"] = f"public, max-age={max_age}"
+        # Public keys, readable by a page on any origin (jose in a browser): no
+        # credentials go with "*", so no cookie of ours is ever sent for it.
+        response["Access-Control-Allow-Origin"] = "*"
         return response
