@@ -89,9 +89,13 @@ PASSWORD_CHECK_KEYS = (*IP_KEYS, (ACCOUNT, user_login_name_key))
 SHARED_COUNTERS = {ACCOUNT: "tokens.password_guesses"}
 
 
-def count(request: HttpRequest, *, group: str, rate_setting: str, keys) -> int:
+def count(
+    request: HttpRequest, *, group: str, rate_setting: str, keys, increment: bool = True
+) -> int:
     """Count the request under each key; the seconds until it may be retried, 0 when it
-    is within every limit. Raises RateLimitUnavailable when the cache cannot count."""
+    is within every limit. Raises RateLimitUnavailable when the cache cannot count.
+    ``increment=False`` counts nothing and says whether one more would be over: for a
+    budget only some requests spend (failures), checked before the request is tried."""
     rate = getattr(tokens_settings, rate_setting)
     retry_after = 0
     # In order: the IP first, so a body that cannot be parsed (read for the login
@@ -106,12 +110,15 @@ def count(request: HttpRequest, *, group: str, rate_setting: str, keys) -> int:
                 group=SHARED_COUNTERS.get(suffix, f"{group}:{suffix}"),
                 key=lambda g, r, v=value: v,
                 rate=rate,
-                increment=True,
+                increment=increment,
             )
         except (RedisError, OSError) as exc:
             logger.error("rate-limit cache unavailable: %s", exc.__class__.__name__)
             raise RateLimitUnavailable() from None
-        if usage is not None and usage["should_limit"]:
+        if usage is None:  # RATELIMIT_ENABLE is off
+            continue
+        # Not incrementing, a count at the limit means the next one would be over it.
+        if usage["should_limit"] if increment else usage["count"] >= usage["limit"]:
             # django-ratelimit's window is still current at time_left == 0 and ends a
             # second later; time_left is -1 when the cache could not count at all.
             retry_after = max(retry_after, usage["time_left"] + 1, 1)
@@ -193,7 +200,7 @@ class IntrospectionRate(_RateLimit):
         if request.method in SAFE_METHODS:
             return True
         limit = {"group": self.group, "rate_setting": self.rate_setting}
-        self.retry_after = over(request, **limit, keys=IP_KEYS)
+        self.retry_after = count(request, **limit, keys=IP_KEYS, increment=False)
         if self.retry_after == 0:
             keys = SERVICE_KEYS if _authenticated(request) else IP_KEYS
             self.retry_after = count(request, **limit, keys=keys)
@@ -211,30 +218,3 @@ def _authenticated(request: Request) -> bool:
         return request.user.is_authenticated
     except AuthenticationFailed:
         return False
-
-
-def over(request: HttpRequest, *, group: str, rate_setting: str, keys) -> int:
-    """The seconds until one more request would be within every limit, 0 if it is now.
-    Counts nothing: for a budget only some requests spend (failures), checked before the
-    request is tried. Raises RateLimitUnavailable when the cache cannot answer."""
-    rate = getattr(tokens_settings, rate_setting)
-    retry_after = 0
-    for suffix, key in keys:
-        value = key(group, request)
-        if value is None:
-            continue
-        try:
-            usage = get_usage(
-                request,
-                group=SHARED_COUNTERS.get(suffix, f"{group}:{suffix}"),
-                key=lambda g, r, v=value: v,
-                rate=rate,
-                increment=False,
-            )
-        except (RedisError, OSError) as exc:
-            logger.error("rate-limit cache unavailable: %s", exc.__class__.__name__)
-            raise RateLimitUnavailable() from None
-        # A cache that could not answer reads as limit 0, count 0: refused.
-        if usage is not None and usage["count"] >= usage["limit"]:
-            retry_after = max(retry_after, usage["time_left"] + 1, 1)
-    return retry_after

@@ -127,19 +127,26 @@ def active_claims(server, access: str) -> dict:
     }
 
 
+def openid_client_introspection(node, server, access: str, **request) -> dict:
+    """openid-client's tokenIntrospection as billing, with ``request``'s changes."""
+    return node(
+        "introspect",
+        **{
+            "issuer": server.url,
+            "endpoint": f"{server.url}/api/auth/introspect",
+            "clientId": CLIENT_ID,
+            "secret": SECRET,
+            "token": access,
+            **request,
+        },
+    )
+
+
 @pytest.mark.parametrize("method", ["post", "basic"])
 def test_openid_client_introspects(node, server, access, method):
     """openid-client's default is client_secret_post; its client_secret_basic
     form-encodes the id and the secret (RFC 6749 section 2.3.1)."""
-    answer = node(
-        "introspect",
-        issuer=server.url,
-        endpoint=f"{server.url}/api/auth/introspect",
-        clientId=CLIENT_ID,
-        secret=SECRET,
-        method=method,
-        token=access,
-    )
+    answer = openid_client_introspection(node, server, access, method=method)
     assert answer["ok"], answer
     assert answer["result"] == active_claims(server, access)
 
@@ -169,14 +176,8 @@ def test_requests_basic_auth_sends_the_secret_raw_as_curl_u_does(server, access)
 def test_openid_client_sees_a_wrong_secret_refused_with_the_basic_challenge(
     node, server, access, method
 ):
-    answer = node(
-        "introspect",
-        issuer=server.url,
-        endpoint=f"{server.url}/api/auth/introspect",
-        clientId=CLIENT_ID,
-        secret=base64_secret(),
-        method=method,
-        token=access,
+    answer = openid_client_introspection(
+        node, server, access, method=method, secret=base64_secret()
     )
     assert not answer["ok"]
     error = answer["error"]
@@ -196,14 +197,11 @@ def test_a_wrong_secret_is_an_rfc_6749_invalid_client_body(server, access, metho
 
 
 def test_openid_client_reads_invalid_request_from_a_400(node, server, access):
-    answer = node(
-        "introspect",
-        issuer=server.url,
-        endpoint=f"{server.url}/api/auth/introspect",
-        clientId=CLIENT_ID,
-        secret=SECRET,
+    answer = openid_client_introspection(
+        node,
+        server,
+        access,
         method="post",
-        token=access,
         parameters={"token_type_hint": "x" * 65},  # longer than any hint we take
     )
     assert not answer["ok"]
