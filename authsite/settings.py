@@ -278,6 +278,8 @@ RATE_LIMIT_INTROSPECTION = env.rate("RATE_LIMIT_INTROSPECTION", "600/m")
 CORS_ALLOWED_ORIGINS = env.csv("CORS_ALLOWED_ORIGINS")
 CORS_ALLOW_CREDENTIALS = True
 CORS_URLS_REGEX = r"^/api/.*$"
+# A 429's (or a 503's) Retry-After is the page's to read: how long to wait.
+CORS_EXPOSE_HEADERS = ["Retry-After"]
 
 # HTTPS deployment (docs/production.md, "Production environment"): all off by default so a
 # plain-HTTP run on loopback works; `manage.py check --deploy` says what is missing.

@@ -1,8 +1,9 @@
 """Bearer authentication: a simplejwt access token whose session is still live; and
-HTTP Basic authentication of the services that may introspect tokens."""
+the client authentication of the services that may introspect tokens."""
 
 import base64
 import binascii
+import hashlib
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
@@ -20,6 +21,12 @@ from tokens.models import RefreshToken
 from tokens.settings import tokens_settings
 
 
+def _schemes() -> set[bytes]:
+    """simplejwt's AUTH_HEADER_TYPES ("Bearer"), lower-cased."""
+    types = api_settings.AUTH_HEADER_TYPES
+    return {t.lower().encode() for t in ((types,) if isinstance(types, str) else types)}
+
+
 def session_id_of(request) -> str | None:
     """The session the caller's access token was issued for (None without one)."""
     return request.auth.get(services.SESSION_ID_CLAIM) if request.auth is not None else None
@@ -32,6 +39,27 @@ class SessionJWTAuthentication(JWTAuthentication):
     revoked or expired session, or an inactive user, fails it: revocation reaches
     access tokens at once, at no extra cost.
     """
+
+    def get_raw_token(self, header: bytes) -> bytes | None:
+        """The token of a ``Bearer <token>`` header, the scheme in any case (RFC 9110
+        section 11.1: login answers ``"token_type": "bearer"``, and clients such as
+        openid-client send it back as they got it); simplejwt compares it exactly."""
+        parts = header.split()
+        if not parts or parts[0].lower() not in _schemes():
+            return None
+        if len(parts) != 2:
+            raise AuthenticationFailed(ACCESS_TOKEN_INVALID, code=ACCESS_TOKEN_INVALID)
+        return parts[1]
+
+    def authenticate_header(self, request) -> str:
+        """The challenge of a 401 (RFC 6750 section 3): with ``error="invalid_token"``
+        when the request presented a bearer token, which a 401 means was refused."""
+        challenge = super().authenticate_header(request)
+        header = self.get_header(request)
+        scheme = header.split(maxsplit=1)[:1] if header else []
+        if scheme and scheme[0].lower() in _schemes():
+            return f'{challenge}, error="invalid_token"'
+        return challenge
 
     def get_validated_token(self, raw_token: bytes) -> AccessToken:
         # The class the app issues, whatever SIMPLE_JWT["AUTH_TOKEN_CLASSES"] says: it
@@ -78,30 +106,48 @@ class ServiceClient:
 
 # Compared against when the client id is unknown, so both refusals cost the same.
 _NO_SECRET = "-" * 64
+# The body fields of client_secret_post (RFC 6749 section 2.3.1).
+CLIENT_ID_FIELD, CLIENT_SECRET_FIELD = "client_id", "client_secret"
 
 
 class IntrospectionClientAuthentication(BaseAuthentication):
-    """HTTP Basic with a client id and secret from INTROSPECTION_CLIENTS (RFC 7662
-    section 2.1, encoded as RFC 6749 section 2.3.1 says). No Basic header: None (the
-    view answers 401 NOT_AUTHENTICATED); a wrong one raises, with the same answer.
-    Both carry ``WWW-Authenticate: Basic``."""
+    """A service of INTROSPECTION_CLIENTS, by its id and secret (RFC 7662 section 2.1),
+    in either of RFC 6749 section 2.3.1's methods, one per request:
+
+    - HTTP Basic, the id and secret form-encoded as the RFC says (openid-client) or raw
+      (curl -u, requests, authlib): both spellings are tried, every time;
+    - ``client_id`` and ``client_secret`` in the body (client_secret_post,
+      openid-client's default), as a form or JSON.
+
+    Every comparison is of fixed-length digests in constant time, and the same ones are
+    made whichever spelling matches and whether the id exists. No credentials: None
+    (the view answers 401); wrong or ambiguous ones raise, with the same answer. Both
+    carry ``WWW-Authenticate: Basic``."""
 
     def authenticate(self, request) -> tuple[ServiceClient, None] | None:
         scheme, _, encoded = get_authorization_header(request).partition(b" ")
+        posted = _posted_credentials(request.data)
         if scheme.lower() != b"basic":
-            return None
-        try:
-            decoded = base64.b64decode(encoded.strip(), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            raise self._refused(request, None) from None
-        client_id, separator, secret = decoded.partition(":")
-        client_id, secret = unquote_plus(client_id), unquote_plus(secret)
-        expected = tokens_settings.INTROSPECTION_CLIENTS.get(client_id)
-        # Always one constant-time comparison, whether the id is known or not.
-        matches = constant_time_compare(secret, expected or _NO_SECRET)
-        if not separator or expected is None or not matches:
-            raise self._refused(request, client_id if expected is not None else None)
-        return ServiceClient(client_id), None
+            if posted is None:
+                return None
+            candidates = [posted]
+        elif posted is not None:
+            raise self._refused(request, None)  # two methods at once (RFC 6749 2.3)
+        else:
+            candidates = _basic_credentials(encoded)
+            if candidates is None:
+                raise self._refused(request, None)
+        known = tokens_settings.INTROSPECTION_CLIENTS
+        # A list, not any(): every candidate is compared, whether an earlier one matched.
+        matched = [
+            client_id
+            for client_id, secret in candidates
+            if _same_secret(secret, known.get(client_id))
+        ]
+        if matched:
+            return ServiceClient(matched[0]), None
+        named = next((client_id for client_id, _ in candidates if client_id in known), None)
+        raise self._refused(request, named)
 
     @staticmethod
     def _refused(request, client_id: str | None) -> ClientCredentialsInvalid:
@@ -114,3 +160,40 @@ class IntrospectionClientAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return 'Basic realm="introspection", charset="UTF-8"'
+
+
+def _basic_credentials(encoded: bytes) -> list[tuple[str, str]] | None:
+    """The (id, secret) spellings a Basic header can mean: raw, and form-decoded (RFC
+    6749 section 2.3.1); None when it is not base64 of UTF-8 ``id:secret``."""
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    client_id, separator, secret = decoded.partition(":")
+    if not separator:
+        return None
+    return [(client_id, secret), (unquote_plus(client_id), unquote_plus(secret))]
+
+
+def _posted_credentials(data) -> tuple[str, str] | None:
+    """client_secret_post's (id, secret), None when the body names neither; a half or a
+    value that is not a string is kept as one that cannot match."""
+    if not hasattr(data, "get"):
+        return None
+    client_id, secret = data.get(CLIENT_ID_FIELD), data.get(CLIENT_SECRET_FIELD)
+    if client_id is None and secret is None:
+        return None
+    return (
+        client_id if isinstance(client_id, str) else "",
+        secret if isinstance(secret, str) else "",
+    )
+
+
+def _same_secret(presented: str, expected: str | None) -> bool:
+    """Whether ``presented`` is ``expected``, by digests compared in constant time: the
+    same work for a secret of any length, and for an unknown id (``expected`` None)."""
+    digests = (
+        hashlib.sha256(value.encode(errors="surrogatepass")).digest()
+        for value in (presented, expected or _NO_SECRET)
+    )
+    return constant_time_compare(*digests) and expected is not None

@@ -21,6 +21,10 @@ MALFORMED_BODY = "MALFORMED_BODY"
 REAUTHENTICATION_REQUIRED = "REAUTHENTICATION_REQUIRED"
 REAUTHENTICATE_BAD_PASSWORD = "REAUTHENTICATE_BAD_PASSWORD"
 
+# RFC 6749 section 5.2's error codes, by status, in the bodies of the introspection
+# endpoint's errors (next to our code): what OAuth client libraries read.
+OAUTH_ERRORS = {400: "invalid_request", 401: "invalid_client"}
+
 # Codes for the generic HTTP failures, by status, for responses that Django or DRF
 # produce before any of our code runs (unknown URL, wrong method, bad JSON...).
 BY_STATUS = {

@@ -35,11 +35,23 @@ def database_unavailable_response() -> Response:
     return Response({"detail": SERVICE_UNAVAILABLE}, status=503, headers={"Retry-After": "5"})
 
 
+def _challenge(response: Response, context: dict) -> None:
+    """A 401 says how to authenticate (RFC 9110 section 15.5.2): the view's challenge,
+    as DRF adds it to its own NotAuthenticated and AuthenticationFailed. None for a view
+    without authentication classes (refresh: the cookie is no HTTP scheme)."""
+    view, request = context.get("view"), context.get("request")
+    challenge = view.get_authenticate_header(request) if view and request else None
+    if challenge:
+        response["WWW-Authenticate"] = challenge
+
+
 def exception_handler(exc, context):
     if isinstance(exc, AuthError):
         response = Response({"detail": exc.code}, status=exc.status_code)
         if exc.clears_cookie:
             cookies.delete_refresh_cookie(response)
+        if exc.status_code == 401:
+            _challenge(response, context)
         return response
     if isinstance(exc, DATABASE_UNAVAILABLE):
         logger.error("database unavailable: %s", exc.__class__.__name__)

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 from redis.exceptions import RedisError
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
@@ -88,9 +89,13 @@ PASSWORD_CHECK_KEYS = (*IP_KEYS, (ACCOUNT, user_login_name_key))
 SHARED_COUNTERS = {ACCOUNT: "tokens.password_guesses"}
 
 
-def count(request: HttpRequest, *, group: str, rate_setting: str, keys) -> int:
+def count(
+    request: HttpRequest, *, group: str, rate_setting: str, keys, increment: bool = True
+) -> int:
     """Count the request under each key; the seconds until it may be retried, 0 when it
-    is within every limit. Raises RateLimitUnavailable when the cache cannot count."""
+    is within every limit. Raises RateLimitUnavailable when the cache cannot count.
+    ``increment=False`` counts nothing and says whether one more would be over: for a
+    budget only some requests spend (failures), checked before the request is tried."""
     rate = getattr(tokens_settings, rate_setting)
     retry_after = 0
     # In order: the IP first, so a body that cannot be parsed (read for the login
@@ -105,12 +110,15 @@ def count(request: HttpRequest, *, group: str, rate_setting: str, keys) -> int:
                 group=SHARED_COUNTERS.get(suffix, f"{group}:{suffix}"),
                 key=lambda g, r, v=value: v,
                 rate=rate,
-                increment=True,
+                increment=increment,
             )
         except (RedisError, OSError) as exc:
             logger.error("rate-limit cache unavailable: %s", exc.__class__.__name__)
             raise RateLimitUnavailable() from None
-        if usage is not None and usage["should_limit"]:
+        if usage is None:  # RATELIMIT_ENABLE is off
+            continue
+        # Not incrementing, a count at the limit means the next one would be over it.
+        if usage["should_limit"] if increment else usage["count"] >= usage["limit"]:
             # django-ratelimit's window is still current at time_left == 0 and ends a
             # second later; time_left is -1 when the cache could not count at all.
             retry_after = max(retry_after, usage["time_left"] + 1, 1)
@@ -174,7 +182,39 @@ class PasswordCheckRate(SensitiveRate):
 
 
 class IntrospectionRate(_RateLimit):
-    """RATE_LIMIT_INTROSPECTION per client IP: the services that introspect tokens,
-    wrong credentials included (the view counts before it checks them)."""
+    """RATE_LIMIT_INTROSPECTION per service (its client id), and, on a counter of their
+    own, per client IP for attempts that do not authenticate (no credentials, wrong ones).
+
+    A stranger's attempts spend their own address's budget, never a service's. An
+    address over that budget is refused before its credentials are checked, so a right
+    guess is refused like a wrong one and guessing a secret stays limited. The price,
+    documented: strangers behind a service's own address (one NAT) can hold it up.
+    The view puts authentication off until here (DRF would refuse wrong credentials
+    before any throttle counted them)."""
 
     rate_setting = "RATE_LIMIT_INTROSPECTION"
+    group = "tokens.introspection"
+
+    def allow_request(self, request: Request, view) -> bool:
+        self.retry_after = 0
+        if request.method in SAFE_METHODS:
+            return True
+        limit = {"group": self.group, "rate_setting": self.rate_setting}
+        self.retry_after = count(request, **limit, keys=IP_KEYS, increment=False)
+        if self.retry_after == 0:
+            keys = SERVICE_KEYS if _authenticated(request) else IP_KEYS
+            self.retry_after = count(request, **limit, keys=keys)
+        return self.retry_after == 0
+
+
+# The introspecting service's own counter: its client id (tokens.authentication.ServiceClient).
+SERVICE_KEYS = (("service", lambda group, request: request.user.client_id),)
+
+
+def _authenticated(request: Request) -> bool:
+    """Whether the request's credentials authenticate it; wrong ones count as none (the
+    view then answers 401)."""
+    try:
+        return request.user.is_authenticated
+    except AuthenticationFailed:
+        return False

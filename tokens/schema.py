@@ -242,14 +242,30 @@ revoke_session = extend_schema(
     },
 )
 
+
+def _with_oauth_error(body: dict, status: int) -> dict:
+    """``body`` with RFC 6749 section 5.2's ``error`` of ``status`` beside our code."""
+    return {
+        **body,
+        "properties": {
+            "error": {"type": "string", "enum": [errors.OAUTH_ERRORS[status]]},
+            **body.get("properties", {}),
+        },
+        "required": ["error", *body.get("required", [])],
+    }
+
+
 introspect = extend_schema(
     summary="Introspect an access token (RFC 7662), for other services",
     description=(
-        "For a service named in INTROSPECTION_CLIENTS, authenticated by HTTP Basic. "
+        "For a service named in INTROSPECTION_CLIENTS: HTTP Basic with its id and secret "
+        "(form-encoded as RFC 6749 section 2.3.1 says, or raw), or client_id and "
+        "client_secret in the body (client_secret_post); one method per request. "
         '{"active": true, ...claims} for an access token that would authenticate a '
         'request right now; exactly {"active": false} for anything else (expired, '
-        "tampered, its session revoked, its user inactive, a refresh token). One query; "
-        "rate-limited by client IP."
+        "tampered, its session revoked, its user inactive, a refresh token). One query. "
+        "Rate-limited per service; attempts that do not authenticate, per client IP. "
+        'Errors carry RFC 6749\'s "error" beside "detail".'
     ),
     request={
         "application/x-www-form-urlencoded": IntrospectionRequestSerializer,
@@ -258,13 +274,20 @@ introspect = extend_schema(
     responses={
         200: IntrospectionSerializer,
         400: OpenApiResponse(
-            response={"oneOf": [error_body(errors.MALFORMED_BODY), _FIELD_ERRORS]},
-            description="A malformed body, or no token field.",
+            response={
+                "oneOf": [
+                    _with_oauth_error(error_body(errors.MALFORMED_BODY), 400),
+                    _with_oauth_error(_FIELD_ERRORS, 400),
+                ]
+            },
+            description="invalid_request: a malformed body, or no token field.",
         ),
-        401: error(
-            "No Basic credentials, or ones that are not in INTROSPECTION_CLIENTS "
-            "(WWW-Authenticate: Basic).",
-            errors.NOT_AUTHENTICATED,
+        401: OpenApiResponse(
+            response=_with_oauth_error(error_body(errors.NOT_AUTHENTICATED), 401),
+            description=(
+                "invalid_client: no credentials, ones that are not in INTROSPECTION_CLIENTS, "
+                "or two methods at once (WWW-Authenticate: Basic)."
+            ),
         ),
         415: UNSUPPORTED_MEDIA_TYPE,
         429: RATE_LIMITED,

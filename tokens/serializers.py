@@ -91,10 +91,18 @@ class NotificationPreferencesSerializer(serializers.Serializer):
 
 
 class IntrospectionRequestSerializer(serializers.Serializer):
-    """RFC 7662's request: the token, and a hint that may be ignored (and is)."""
+    """RFC 7662's request: the token, and a hint that may be ignored (and is). The
+    client_secret_post credentials are read by tokens.authentication; they are here for
+    the schema."""
 
     token = StrictCharField(trim_whitespace=False, allow_blank=True)
     token_type_hint = StrictCharField(required=False, allow_blank=True, max_length=64)
+    client_id = StrictCharField(
+        required=False, help_text="client_secret_post: the service's id (not with Basic)."
+    )
+    client_secret = StrictCharField(
+        required=False, help_text="client_secret_post: the service's secret (not with Basic)."
+    )
 
 
 class IntrospectionSerializer(serializers.Serializer):
@@ -109,7 +117,11 @@ class IntrospectionSerializer(serializers.Serializer):
         required=False, help_text="When the user last proved their password."
     )
     jti = serializers.CharField(required=False)
-    token_type = serializers.CharField(required=False, help_text='"Bearer".')
+    iss = serializers.CharField(required=False, help_text="The issuer, when tokens carry one.")
+    aud = serializers.JSONField(
+        required=False, help_text="The audience (a string, or a list), when tokens carry one."
+    )
+    token_type = serializers.CharField(required=False, help_text='"bearer".')
 
 
 class JwksKeySerializer(serializers.Serializer):

@@ -62,7 +62,8 @@ DEFAULTS = {
     "JWKS_MAX_AGE": timedelta(minutes=5),
     # Services allowed to call POST /api/auth/introspect: {client id: secret}.
     "INTROSPECTION_CLIENTS": {},
-    # Per client IP; a resource server introspects once per request it serves.
+    # Per service (client id), and per client IP for attempts that do not authenticate;
+    # a resource server introspects once per request it serves.
     "RATE_LIMIT_INTROSPECTION": "600/m",
 }
 

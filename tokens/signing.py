@@ -20,7 +20,7 @@ from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.crypto import salted_hmac
 from joserfc.jwk import thumbprint
@@ -31,9 +31,15 @@ EDDSA = "EdDSA"
 ALGORITHMS = (HS256, ES256, EDDSA)
 ASYMMETRIC = (ES256, EDDSA)
 
-# What each asymmetric algorithm signs with (PyJWT checks the key type and the curve).
-_EXPECTED = {ES256: "an EC P-256 private key", EDDSA: "an Ed25519 or Ed448 private key"}
-_PRIVATE_KEY_TYPES = (ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey)
+# What each asymmetric algorithm signs with. PyJWT checks the key type and, for ES256,
+# the curve; its EdDSA takes Ed448 too, which jose and most libraries cannot verify:
+# EdDSA here means Ed25519, as it does in practice.
+_EXPECTED = {ES256: "an EC P-256 private key", EDDSA: "an Ed25519 private key"}
+_KEY_CLASSES = {
+    ES256: (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey),
+    EDDSA: (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey),
+}
+_PRIVATE_KEY_TYPES = (ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey)
 # The HS256 key's id is a MAC of this label under the key: stable for one key, different
 # for the next, and it says nothing about the key (a plain hash of a guessable
 # SECRET_KEY would let anyone confirm a guess offline).
@@ -86,7 +92,7 @@ def hmac_key(secret: str | bytes) -> Key:
 
 def private_key(pem: str, algorithm: str, *, name: str) -> Key:
     """The signing key of a PEM private key for ``algorithm`` (ES256: P-256, EdDSA:
-    Ed25519 or Ed448); ImproperlyConfigured naming ``name`` when it is not one."""
+    Ed25519); ImproperlyConfigured naming ``name`` when it is not one."""
     prepared = _prepare(pem, algorithm, name=name)
     if not isinstance(prepared, _PRIVATE_KEY_TYPES):
         raise ImproperlyConfigured(f"{name} must be a PEM private key, got a public key.")
@@ -98,13 +104,13 @@ def verifying_key(pem: str, *, name: str) -> Key:
     sign with (the algorithm follows from the key); ImproperlyConfigured naming ``name``."""
     for algorithm in ASYMMETRIC:
         try:
-            prepared = _algorithm(algorithm).prepare_key(pem)
+            prepared = _key_for(algorithm, pem)
         except (jwt.InvalidKeyError, ValueError, TypeError):
             continue
         return _asymmetric_key(prepared, algorithm)
     raise ImproperlyConfigured(
         f"{name} must be a PEM key for {' or '.join(ASYMMETRIC)} (an EC P-256 or an "
-        "Ed25519/Ed448 key, private or public)."
+        "Ed25519 key, private or public)."
     )
 
 
@@ -203,9 +209,17 @@ def _algorithm(name: str) -> jwt.algorithms.Algorithm:
     return jwt.PyJWS().get_algorithm_by_name(name)
 
 
+def _key_for(algorithm: str, pem: str) -> Any:
+    """PyJWT's key object of ``pem`` for ``algorithm``, of the one curve we sign with."""
+    prepared = _algorithm(algorithm).prepare_key(pem)
+    if not isinstance(prepared, _KEY_CLASSES[algorithm]):
+        raise jwt.InvalidKeyError(f"not {_EXPECTED[algorithm]}")
+    return prepared
+
+
 def _prepare(pem: str, algorithm: str, *, name: str) -> Any:
     try:
-        return _algorithm(algorithm).prepare_key(pem)
+        return _key_for(algorithm, pem)
     except jwt.InvalidKeyError:
         raise ImproperlyConfigured(
             f"{name} does not fit ACCESS_TOKEN_ALGORITHM={algorithm}, which needs "

@@ -15,6 +15,7 @@ from tokens.authentication import (
     OptionalSessionJWTAuthentication,
     session_id_of,
 )
+from tokens.errors import OAUTH_ERRORS
 from tokens.models import RevokeReason
 from tokens.origin import CookieRequestOrigin, RequestOrigin
 from tokens.permissions import RecentLogin, require_recent_login
@@ -197,9 +198,17 @@ class IntrospectView(APIView):
 
     def perform_authentication(self, request) -> None:
         # DRF authenticates before it throttles, which would let guesses at a client
-        # secret go uncounted: the credentials are read in post(), once the rate
-        # limit has counted the request.
+        # secret go uncounted: IntrospectionRate reads the credentials and counts the
+        # request by what it finds (the service's budget, or the address's).
         pass
+
+    def handle_exception(self, exc):
+        # OAuth clients read RFC 6749 section 5.2's "error"; our code stays beside it.
+        response = super().handle_exception(exc)
+        error = OAUTH_ERRORS.get(response.status_code)
+        if error is not None and isinstance(response.data, dict):
+            response.data = {"error": error, **response.data}
+        return response
 
     def post(self, request):
         if not request.user.is_authenticated:  # wrong credentials raise in .user
@@ -221,6 +230,8 @@ def _introspection(token) -> dict:
         "sid": token[services.SESSION_ID_CLAIM],
         "exp": token.get("exp"),
         "iat": token.get("iat"),
+        "iss": token.get("iss"),
+        "aud": token.get("aud"),
         "jti": token.get(api_settings.JTI_CLAIM) if api_settings.JTI_CLAIM else None,
         "auth_time": token.get(services.AUTH_TIME_CLAIM),
     }
@@ -246,4 +257,7 @@ class JwksView(APIView):
         # Public and cacheable: resource servers fetch it often, and a key is published
         # before it signs (docs/access-tokens.md, key rotation), so a cached copy is never too old.
         response["Cache-Control"] = f"public, max-age={max_age}"
+        # Public keys, readable by a page on any origin (jose in a browser): no
+        # credentials go with "*", so no cookie of ours is ever sent for it.
+        response["Access-Control-Allow-Origin"] = "*"
         return response

@@ -5,6 +5,7 @@ import pytest
 
 from authsite.tests.test_settings import manage
 from tokens import signing
+from tokens.tests.test_signing import ed448_key
 
 ES_KEY = signing.generate_private_key("ES256")
 ED_KEY = signing.generate_private_key("EdDSA")
@@ -49,6 +50,11 @@ def test_a_key_in_the_variable_itself_works_too():
         (
             {"ACCESS_TOKEN_ALGORITHM": "ES256", "ACCESS_TOKEN_SIGNING_KEY": ED_KEY},
             "ACCESS_TOKEN_SIGNING_KEY does not fit ACCESS_TOKEN_ALGORITHM=ES256",
+        ),
+        (
+            {"ACCESS_TOKEN_ALGORITHM": "EdDSA", "ACCESS_TOKEN_SIGNING_KEY": ed448_key()},
+            "ACCESS_TOKEN_SIGNING_KEY does not fit ACCESS_TOKEN_ALGORITHM=EdDSA, which needs "
+            "an Ed25519 private key",
         ),
         ({"ACCESS_TOKEN_SIGNING_KEY": ES_KEY}, "ACCESS_TOKEN_ALGORITHM is HS256"),
         (

@@ -3,21 +3,25 @@ revocation seen at once."""
 
 import base64
 import datetime as dt
+import hashlib
+from urllib.parse import quote_plus, urlencode
 
 import jwt
 import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from tokens import signing
+from tokens import authentication, signing
 from tokens.access import AccessToken
-from tokens.errors import NOT_AUTHENTICATED, RATE_LIMITED
+from tokens.errors import MALFORMED_BODY, NOT_AUTHENTICATED, RATE_LIMITED
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/auth/introspect"
 SECRET = "s3cret-of-the-billing-service-0123456789"
 INACTIVE = {"active": False}
+# RFC 6749 section 5.2's error, with our code next to it.
+INVALID_CLIENT = {"error": "invalid_client", "detail": NOT_AUTHENTICATED}
 
 
 @pytest.fixture(autouse=True)
@@ -62,6 +66,17 @@ def test_a_live_token_is_active_with_its_claims(access, user):
         "auth_time": claims["auth_time"],
         "token_type": "bearer",
     }
+
+
+def test_the_active_answer_carries_iss_and_aud_when_set(monkeypatch, user, login):
+    # On simplejwt's settings object, as tokens/tests/test_signing.py explains.
+    from tokens.access import api_settings
+
+    monkeypatch.setattr(api_settings, "ISSUER", "https://auth.example.com")
+    monkeypatch.setattr(api_settings, "AUDIENCE", "billing-api")
+    body = introspect(login().json()["access_token"]).json()
+    assert body["active"] is True
+    assert (body["iss"], body["aud"]) == ("https://auth.example.com", "billing-api")
 
 
 def test_json_bodies_are_accepted_too(access):
@@ -123,9 +138,9 @@ def test_es256_tokens_introspect_and_rotate(settings, user, login):
 
 
 def test_no_credentials_is_401_with_a_basic_challenge(access):
-    response = APIClient().post(URL, {"token": access})
+    response = post_form(token=access)
     assert response.status_code == 401
-    assert response.json() == {"detail": NOT_AUTHENTICATED}
+    assert response.json() == INVALID_CLIENT
     assert response["WWW-Authenticate"].startswith("Basic ")
 
 
@@ -144,14 +159,14 @@ def test_no_credentials_is_401_with_a_basic_challenge(access):
 def test_wrong_credentials_are_401_not_authenticated(access, headers):
     response = introspect(access, **headers)
     assert response.status_code == 401
-    assert response.json() == {"detail": NOT_AUTHENTICATED}
+    assert response.json() == INVALID_CLIENT
     assert response["WWW-Authenticate"].startswith("Basic ")
 
 
 def test_a_users_bearer_token_is_not_a_service_credential(access):
     response = introspect(access, HTTP_AUTHORIZATION=f"Bearer {access}")
     assert response.status_code == 401
-    assert response.json() == {"detail": NOT_AUTHENTICATED}
+    assert response.json() == INVALID_CLIENT
 
 
 def test_no_clients_configured_means_no_one_may_introspect(settings, access):
@@ -169,7 +184,15 @@ def test_form_encoded_credentials_are_decoded(settings, access):
 def test_a_missing_token_is_a_400_field_error(access):
     response = APIClient().post(URL, {}, format="json", **basic())
     assert response.status_code == 400
-    assert "token" in response.json()
+    assert response.json() == {"error": "invalid_request", "token": ["This field is required."]}
+
+
+def test_a_malformed_body_is_invalid_request(access):
+    """The body may hold the credentials (client_secret_post): it is read before they
+    are checked, and a body that cannot be read is answered as such."""
+    response = APIClient().post(URL, "{", content_type="application/json", **basic())
+    assert response.status_code == 400
+    assert response.json() == {"error": "invalid_request", "detail": MALFORMED_BODY}
 
 
 def test_guesses_at_a_secret_spend_the_rate_limit(settings, access):
@@ -215,3 +238,134 @@ def test_refused_service_credentials_go_to_the_security_log(
     assert record.ip_address == "127.0.0.1"
     assert SECRET not in record.getMessage() and "not-the-secret" not in record.getMessage()
     assert "\n" not in record.getMessage()
+
+
+# Client authentication: the forms clients send (RFC 6749 section 2.3.1).
+
+# What `openssl rand -base64 32` gives: the characters a form encoding changes.
+BASE64_SECRET = "q+Zk/3bV9yR2w7XnLp0c4TfUuA8sHjKe1GmNoPiQdYs="
+
+
+def post_form(**fields):
+    return APIClient().post(
+        URL, urlencode(fields), content_type="application/x-www-form-urlencoded"
+    )
+
+
+@pytest.mark.parametrize("spelling", ["raw", "form-encoded"])
+def test_a_base64_secret_works_raw_and_form_encoded(settings, access, spelling):
+    """curl -u, requests and authlib send the secret raw; openid-client form-encodes it."""
+    settings.INTROSPECTION_CLIENTS = {"billing": BASE64_SECRET}
+    secret = BASE64_SECRET if spelling == "raw" else quote_plus(BASE64_SECRET)
+    assert introspect(access, **basic(secret=secret)).json()["active"] is True
+
+
+def test_client_secret_post_in_a_form_or_in_json(access):
+    """openid-client's default: the credentials in the body (client_secret_post)."""
+    assert post_form(token=access, client_id="billing", client_secret=SECRET).json()["active"]
+    in_json = APIClient().post(
+        URL,
+        {"token": access, "client_id": "billing", "client_secret": SECRET},
+        format="json",
+    )
+    assert in_json.json()["active"] is True
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        {"client_id": "billing", "client_secret": SECRET[:-1] + "X"},
+        {"client_id": "nobody", "client_secret": SECRET},
+        {"client_id": "reports", "client_secret": SECRET},
+        {"client_id": "billing"},
+        {"client_secret": SECRET},
+        {"client_id": "billing", "client_secret": [SECRET]},
+        {"client_id": ["billing"], "client_secret": SECRET},
+    ],
+    ids=["wrong", "unknown id", "another's secret", "no secret", "no id", "list", "list id"],
+)
+def test_wrong_posted_credentials_are_invalid_client(access, credentials):
+    response = APIClient().post(URL, {"token": access, **credentials}, format="json")
+    assert response.status_code == 401
+    assert response.json() == INVALID_CLIENT
+    assert response["WWW-Authenticate"].startswith("Basic ")
+
+
+def test_two_methods_at_once_are_refused(access):
+    """RFC 6749 section 2.3: one method per request, even when both are right."""
+    response = APIClient().post(
+        URL,
+        urlencode({"token": access, "client_id": "billing", "client_secret": SECRET}),
+        content_type="application/x-www-form-urlencoded",
+        **basic(),
+    )
+    assert response.status_code == 401
+    assert response.json() == INVALID_CLIENT
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        basic(),
+        basic(secret=quote_plus(BASE64_SECRET)),
+        basic(secret=BASE64_SECRET),
+        basic(secret="wrong" * 8),
+        basic(client_id="nobody"),
+    ],
+    ids=["right", "right, form-encoded", "right, raw", "wrong secret", "unknown id"],
+)
+def test_every_basic_attempt_makes_the_same_comparisons(settings, monkeypatch, access, headers):
+    """Both spellings are compared every time, in constant time, whether the id exists
+    or not: nothing in the work done says which spelling matched or that the id is known."""
+    settings.INTROSPECTION_CLIENTS = {"billing": BASE64_SECRET, "reports": SECRET}
+    compared = []
+    real = authentication.constant_time_compare
+
+    def spy(a, b):
+        compared.append((len(a), len(b)))
+        return real(a, b)
+
+    monkeypatch.setattr(authentication, "constant_time_compare", spy)
+    introspect(access, **headers)
+    digest = len(hashlib.sha256().digest())
+    assert compared == [(digest, digest)] * 2
+
+
+# Rate limits: per service, and strangers on a budget of their own.
+
+
+@pytest.fixture
+def frozen_minute():
+    with time_machine.travel(dt.datetime(2030, 1, 1, tzinfo=dt.UTC), tick=False):
+        yield
+
+
+def from_ip(ip: str, headers: dict | None = None, token: str = "x"):
+    return APIClient().post(
+        URL,
+        f"token={token}",
+        content_type="application/x-www-form-urlencoded",
+        REMOTE_ADDR=ip,
+        **(headers if headers is not None else basic()),
+    )
+
+
+def test_each_service_has_its_own_budget(settings, frozen_minute):
+    settings.RATE_LIMIT_INTROSPECTION = "3/m"
+    assert [from_ip("10.0.0.1").status_code for _ in range(4)] == [200, 200, 200, 429]
+    # Another service behind the same address (one NAT, one host) is not held up.
+    assert from_ip("10.0.0.1", basic("reports", "r" * 40)).status_code == 200
+
+
+def test_strangers_do_not_spend_a_services_budget(settings, frozen_minute):
+    settings.RATE_LIMIT_INTROSPECTION = "3/m"
+    stranger = [from_ip("10.0.0.9", basic(secret="guess" * 8)).status_code for _ in range(3)]
+    stranger += [from_ip("10.0.0.9", {}).status_code for _ in range(2)]
+    assert stranger == [401, 401, 401, 429, 429]
+    assert [from_ip("10.0.0.1").status_code for _ in range(3)] == [200, 200, 200]
+
+
+def test_a_services_answers_do_not_spend_its_addresss_failure_budget(settings, frozen_minute):
+    settings.RATE_LIMIT_INTROSPECTION = "3/m"
+    assert [from_ip("10.0.0.1").status_code for _ in range(3)] == [200, 200, 200]
+    assert from_ip("10.0.0.1", basic(secret="guess" * 8)).status_code == 401

@@ -20,6 +20,7 @@ import pytest
 
 from authsite import testing
 from tokens import signing
+from tokens.tests import live
 
 pytestmark = pytest.mark.project
 
@@ -47,15 +48,18 @@ def bearer(token: str) -> dict:
 class Deployment:
     """Our server (restartable on the same port and database) and the example."""
 
-    def __init__(self, workdir: Path, database_url: str, cooldown: str) -> None:
+    def __init__(self, workdir: Path, database_url: str, cooldown: str, **variables) -> None:
         self.workdir = workdir
         self.keys = {name: self._key_file(name) for name in ("first", "second")}
+        # An id of its own: a counter in a shared Redis is this deployment's alone.
+        self.client_id = f"billing-{secrets.token_hex(4)}"
         self.env = testing.base_env(
             DATABASE_URL=database_url,
             ACCESS_TOKEN_ALGORITHM="ES256",
             ACCESS_TOKEN_SIGNING_KEY_FILE=self.keys["first"],
-            INTROSPECTION_CLIENTS=f"billing:{CLIENT_SECRET}",
+            INTROSPECTION_CLIENTS=f"{self.client_id}:{CLIENT_SECRET}",
             RATE_LIMIT_LOGIN="1000/m",
+            **variables,
         )
         self.ours = testing.start_server(self.env, workdir)
         self.theirs = self._start_example(cooldown)
@@ -83,7 +87,7 @@ class Deployment:
             DJANGO_SETTINGS_MODULE="resource_server.settings",
             AUTH_SERVER_URL=self.ours.url,
             ACCESS_TOKEN_ALGORITHM="ES256",
-            INTROSPECTION_CLIENT_ID="billing",
+            INTROSPECTION_CLIENT_ID=self.client_id,
             INTROSPECTION_CLIENT_SECRET=CLIENT_SECRET,
             JWKS_REFRESH_COOLDOWN=cooldown,
         )
@@ -138,8 +142,8 @@ class Deployment:
         self.ours.stop()
 
 
-def deployment(live_database, tmp_path, cooldown: str):
-    deployed = Deployment(tmp_path, live_database.url(), cooldown)
+def deployment(live_database, tmp_path, cooldown: str, **variables):
+    deployed = Deployment(tmp_path, live_database.url(), cooldown, **variables)
     status, body = call(
         f"{deployed.ours.url}/api/auth/register", "POST", {"email": EMAIL, "password": PASSWORD}
     )
@@ -239,3 +243,36 @@ def test_introspection_sees_a_logout_within_one_request(deployed):
     assert deployed.whoami(token, introspected=True)[0] == 401  # the very next request
     # Verified locally, the token still passes until it expires: the price of not asking.
     assert deployed.whoami(token)[0] == 200
+
+
+@pytest.fixture
+def deployed_with_a_small_budget(live_database, tmp_path):
+    live.skip_or_fail_without_redis()
+    deployed = deployment(
+        live_database,
+        tmp_path,
+        cooldown="30",
+        REDIS_URL=live.REDIS_TEST_URL,
+        # Per hour: no window closes in the middle of the test.
+        RATE_LIMIT_INTROSPECTION=f"{SMALL_BUDGET}/h",
+    )
+    yield deployed
+    deployed.stop()
+
+
+SMALL_BUDGET = 20
+
+
+@pytest.mark.redis
+def test_strangers_cannot_spend_the_examples_introspection_budget(deployed_with_a_small_budget):
+    """The example checks a token's signature with the JWKS before it introspects: made-up
+    and forged tokens never reach our introspection, so they spend none of the budget
+    its real users' requests need (issue 14: 610 requests of "Bearer x" shut it)."""
+    deployed = deployed_with_a_small_budget
+    token = deployed.login()
+    forged = [f"x{n}" for n in range(SMALL_BUDGET)] + [tampered(token)] * SMALL_BUDGET
+    for made_up in forged:
+        assert deployed.whoami(made_up, introspected=True)[0] == 401
+    status, body = deployed.whoami(token, introspected=True)
+    assert status == 200, body
+    assert body["via"] == "introspection"

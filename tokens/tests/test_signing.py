@@ -228,6 +228,33 @@ def test_a_p384_key_is_not_an_es256_key(settings):
         use(settings, "ES256", ES_KEY, verifying=[ED_KEY, p384])
 
 
+def ed448_key() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed448
+
+    return (
+        ed448.Ed448PrivateKey.generate()
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+
+
+def test_an_ed448_key_is_not_an_eddsa_key(settings):
+    """EdDSA means Ed25519 (RFC 8037 names both curves, but jose and most libraries
+    verify Ed25519 only): an Ed448 key would sign tokens nobody else can verify."""
+    ed448 = ed448_key()
+    with pytest.raises(ImproperlyConfigured, match="does not fit ACCESS_TOKEN_ALGORITHM=EdDSA"):
+        use(settings, "EdDSA", ed448)
+    (error,) = check_access_token_keys(None)
+    assert error.id == "tokens.E004" and "Ed25519" in error.msg
+    with pytest.raises(ImproperlyConfigured, match=r"ACCESS_TOKEN_VERIFYING_KEYS\[0\]"):
+        use(settings, "EdDSA", ED_KEY, verifying=[public_pem(ed448)])
+
+
 def test_the_check_is_quiet_for_a_good_configuration(settings):
     use(settings, "EdDSA", ED_KEY, verifying=[ES_KEY])
     assert check_access_token_keys(None) == []

@@ -1,4 +1,11 @@
-"""Bearer authentication by asking authsite (RFC 7662 introspection) on every request."""
+"""Bearer authentication by asking authsite (RFC 7662 introspection) on every request,
+for tokens that pass the local checks first (signature by the JWKS, expiry, iss, aud).
+
+Checking locally first is what keeps strangers from spending this service's
+introspection budget (authsite limits it per service): a made-up or forged token is
+refused here and never forwarded. Only tokens authsite really signed are asked about,
+and the answer adds what a signature cannot say: whether the session still lives.
+"""
 
 import base64
 import json
@@ -10,6 +17,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import APIException, AuthenticationFailed
+from rest_framework_simplejwt.exceptions import TokenError
+
+from resource_server.jwks import AccessToken
 
 
 @dataclass(frozen=True)
@@ -32,7 +42,12 @@ class IntrospectionAuthentication(BaseAuthentication):
         scheme, _, token = get_authorization_header(request).decode("latin-1").partition(" ")
         if scheme.lower() != "bearer" or not token:
             return None
-        answer = _introspect(token.strip())
+        token = token.strip()
+        try:
+            AccessToken(token)  # the signature (JWKS), expiry, iss and aud, here
+        except TokenError:
+            raise AuthenticationFailed("The token is not valid.") from None
+        answer = _introspect(token)
         if not answer.get("active"):
             raise AuthenticationFailed("The token is not active.")
         return IntrospectedUser(id=answer["sub"], session_id=answer["sid"]), answer

@@ -6,8 +6,10 @@ It has no users of its own and no database. Two ways to check a bearer token:
   simplejwt's ``JWK_URL`` and ``JWTStatelessUserAuthentication``. No call to authsite
   per request (the key set is cached), so a logout is seen only when the token
   expires (at most authsite's ACCESS_TOKEN_LIFETIME).
-- ``GET /api/whoami/introspected``: asked of authsite's ``POST /api/auth/introspect``
-  with this service's credentials, on every request: a logout is seen at once.
+- ``GET /api/whoami/introspected``: verified here the same way first, then asked of
+  authsite's ``POST /api/auth/introspect`` with this service's credentials, on every
+  request: a logout is seen at once, and a made-up token is never forwarded (it
+  would spend this service's introspection budget, which authsite counts per service).
 
 Run it next to authsite (which must sign with ES256 or EdDSA)::
 
