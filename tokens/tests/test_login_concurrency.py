@@ -19,6 +19,9 @@ import requests
 from authsite import testing
 from tokens.tests import live
 
+# The live server is the project's (authsite), whatever settings the suite runs with.
+pytestmark = pytest.mark.project
+
 WORKERS = 4
 AT_ONCE = 4  # logins of the one user in flight together
 ROUNDS = 3
