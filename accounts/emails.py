@@ -28,6 +28,10 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
 INVISIBLE = regex.compile(r"\p{Default_Ignorable_Code_Point}")
+# No address is longer than 254 characters (RFC 5321's path limit, the column's length);
+# NFKC can shorten a text (composing accents), so only far longer texts are cut short
+# here, before any Unicode work on a body-sized string a client sent.
+LONGEST_INPUT = 4 * 254
 
 
 class InvalidEmail(ValueError):
@@ -51,6 +55,8 @@ def canonical_email(address: str) -> str:
     """The canonical form of ``address``; InvalidEmail when it has none (invisible
     characters, a domain IDNA refuses). Checks no other syntax (Django's
     EmailValidator does)."""
+    if len(address) > LONGEST_INPUT:
+        raise InvalidEmail(address[:LONGEST_INPUT])
     text = unicodedata.normalize("NFKC", address).strip()
     if INVISIBLE.search(address) or INVISIBLE.search(text):
         raise InvisibleCharacters(address)
@@ -66,11 +72,13 @@ def canonical_email(address: str) -> str:
 
 def normalize_email(address: str) -> str:
     """The spelling to look ``address`` up by: its canonical form, or when it has none
-    the address NFKC-normalized and lower-cased, which no stored address has (so a
-    login finds no account)."""
+    the address NFKC-normalized and lower-cased (as it is when longer than any address),
+    which no stored address has (so a login finds no account)."""
     try:
         return canonical_email(address or "")
     except InvalidEmail:
+        if len(address) > LONGEST_INPUT:
+            return address
         return unicodedata.normalize("NFKC", address).strip().lower()
 
 

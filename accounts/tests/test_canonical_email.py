@@ -201,3 +201,11 @@ def test_the_command_lists_what_needs_an_operator(stored_before_the_canonical_fo
     call_command("canonical_emails", "--apply")
     assert User.objects.get(pk=users["nfd"].pk).email == "eve+2@xn--caf-dma.example"
     assert User.objects.get(pk=users["nfc"].pk).email == "eve@xn--caf-dma.example"
+
+
+def test_a_body_sized_address_is_refused_without_the_mapping(api):
+    huge = "v@" + "\uff45" * 500_000 + ".com"
+    assert register(api, huge).json() == {"email": ["Enter a valid email address."]}
+    assert login(api, huge).status_code == 400
+    # The rate limiter's key: longer than any stored address, so it matches none.
+    assert len(User.normalize_username(huge)) > 254
