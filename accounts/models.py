@@ -8,14 +8,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-
-def normalize_email(email: str) -> str:
-    """The one spelling of an address that is stored and looked up.
-
-    Addresses are compared case-insensitively (the contract), so the whole address is
-    lower-cased: a plain unique index then enforces it and serves every lookup.
-    """
-    return (email or "").strip().lower()
+from accounts.emails import canonical_email, normalize_email, validate_canonical_email
 
 
 class UserManager(BaseUserManager):
@@ -27,7 +20,7 @@ class UserManager(BaseUserManager):
     def _create_user(self, email: str, password: str | None, **extra):
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=normalize_email(email), **extra)
+        user = self.model(email=canonical_email(email), **extra)  # InvalidEmail: a ValueError
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -47,7 +40,10 @@ class UserManager(BaseUserManager):
 
 class User(AbstractBaseUser, PermissionsMixin):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    email = models.EmailField("email address", max_length=254, unique=True)
+    # Stored in its canonical form (accounts.emails), which the validator requires.
+    email = models.EmailField(
+        "email address", max_length=254, unique=True, validators=[validate_canonical_email]
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
@@ -62,7 +58,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name = "user"
         verbose_name_plural = "users"
         constraints = [
-            # Belt and braces: rows written around normalize_email (raw SQL, a
+            # Belt and braces: rows written around the canonical form (raw SQL, a
             # migration) still cannot create a case-variant duplicate.
             models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
         ]
@@ -72,7 +68,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @classmethod
     def normalize_username(cls, username):
-        """Django's normalization (NFKC), then the one stored spelling of an email."""
+        """The spelling an address is looked up and rate-limited by: its canonical form
+        (accounts.emails). Django's login form and tokens.ratelimit call this."""
         return normalize_email(super().normalize_username(username))
 
     def clean(self) -> None:

@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.module_loading import import_string
 from rest_framework import serializers
 
-from accounts.models import User, normalize_email
+from accounts.emails import InvalidEmail, canonical_email
+from accounts.models import User
 from tokens.fields import StrictCharField, StrictEmailField
 
 
@@ -38,6 +39,18 @@ class NewPasswordField(StrictCharField):
         )
 
 
+class EmailAddressField(StrictEmailField):
+    """An email address, given in its canonical form (accounts.emails), which is what
+    EmailValidator and the length limit then judge; a 400 field error for an address
+    that has none (invisible characters, a domain IDNA refuses)."""
+
+    def to_internal_value(self, data) -> str:
+        try:
+            return canonical_email(super().to_internal_value(data))
+        except InvalidEmail as exc:
+            raise serializers.ValidationError(exc.message, code="invalid") from None
+
+
 class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
@@ -46,11 +59,8 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class RegisterSerializer(serializers.Serializer):
-    email = StrictEmailField(max_length=254)
+    email = EmailAddressField(max_length=254)
     password = NewPasswordField()
-
-    def validate_email(self, value: str) -> str:
-        return normalize_email(value)
 
     def validate(self, attrs):
         # The validators compare the password with the email, so they run here,

@@ -130,7 +130,8 @@ if DATABASE_POOLING == "transaction":
 
 # The cache holds the rate-limit counters. Django's own Redis backend, with one client
 # per pool and a one-round-trip incr (tokens/cache.py): no extra dependency, and add/incr
-# are Redis SET NX / INCRBY, atomic across processes and hosts.
+# are Redis SET NX / INCRBY, atomic across processes and hosts. It gives up on a hung
+# Redis after half a second (503); REDIS_URL's ?socket_timeout= changes that.
 REDIS_URL = env.optional("REDIS_URL")
 CACHES = {
     "default": (

@@ -93,6 +93,10 @@ def on_introspection_client_refused(sender, *, client_id, ip_address=None, **kwa
     )
 
 
+def on_refresh_cookie_conflict(sender, *, ip_address=None, **kwargs) -> None:
+    _log(logging.WARNING, "refresh_cookie_conflict", ip_address=ip_address)
+
+
 def connect() -> None:
     """Route the session signals to the ``security`` logger (called once, from AppConfig)."""
     uid = "tokens.audit"
@@ -102,6 +106,9 @@ def connect() -> None:
     signals.replay_detected.connect(on_replay_detected, dispatch_uid=f"{uid}.replay")
     signals.introspection_client_refused.connect(
         on_introspection_client_refused, dispatch_uid=f"{uid}.introspection_refused"
+    )
+    signals.refresh_cookie_conflict.connect(
+        on_refresh_cookie_conflict, dispatch_uid=f"{uid}.cookie_conflict"
     )
 
 

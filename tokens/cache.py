@@ -7,10 +7,20 @@ INCRBY). Here each connection pool keeps one client (redis-py clients are thread
 and ``incr`` is one atomic round trip that still refuses a missing key, as Django's
 contract says: incrementing a key that just expired must not create it without a
 timeout (a counter that never resets would lock a client out for good).
+
+It also waits on Redis for a fraction of a second, not redis-py's 5 s: a hung Redis (a
+port that accepts and never answers) would otherwise hold every worker for 5 s per
+request before the limiter's 503. A counter that cannot be read in that time is not
+worth waiting for.
 """
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
+
+# Seconds to connect, and to wait for any answer, unless OPTIONS (or the URL's
+# ?socket_timeout= and ?socket_connect_timeout=, which redis-py prefers) say otherwise.
+# A healthy Redis answers a counter in well under a millisecond on the same network.
+TIMEOUTS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 
 # INCRBY only if the key exists; nil otherwise. One round trip, atomic in Redis.
 _INCR_EXISTING = """
@@ -46,8 +56,10 @@ class _Client(RedisCacheClient):
 
 
 class RedisCache(DjangoRedisCache):
-    """``django.core.cache.backends.redis.RedisCache``, configured the same way."""
+    """``django.core.cache.backends.redis.RedisCache``, configured the same way, with
+    short timeouts by default (``TIMEOUTS``)."""
 
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = _Client
+        self._options = {**TIMEOUTS, **self._options}

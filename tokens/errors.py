@@ -92,6 +92,13 @@ class RefreshTokenInvalid(AuthError):
     clears_cookie = True
 
 
+class RefreshCookieConflict(RefreshTokenInvalid):
+    """Two refresh cookies of different values (one planted on another path or domain):
+    neither is used. Ours is kept and the others are deleted (``tokens.cookies``)."""
+
+    clears_cookie = False
+
+
 class UserInactive(AuthError):
     # The cookie stays: the session is intact and works again if the user is reactivated.
     code = USER_INACTIVE

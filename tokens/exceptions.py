@@ -23,6 +23,7 @@ from tokens.errors import (
     SERVICE_UNAVAILABLE,
     AuthError,
     ClientCredentialsInvalid,
+    RefreshCookieConflict,
     code_for_status,
 )
 
@@ -50,6 +51,8 @@ def exception_handler(exc, context):
         response = Response({"detail": exc.code}, status=exc.status_code)
         if exc.clears_cookie:
             cookies.delete_refresh_cookie(response)
+        if isinstance(exc, RefreshCookieConflict):
+            cookies.delete_other_refresh_cookies(response, context["request"])
         if exc.status_code == 401:
             _challenge(response, context)
         return response

@@ -9,6 +9,7 @@ DRF's spellings ("true", "1", "on"...). A leaf: the project's other apps use the
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.fields import empty
 from rest_framework.utils import html
 
 
@@ -32,7 +33,13 @@ class StrictEmailField(_StringOnly, serializers.EmailField):
 
 
 class StrictBooleanField(serializers.BooleanField):
-    """``true`` or ``false`` in JSON; DRF's string forms in a form body only."""
+    """``true`` or ``false`` in JSON; DRF's string forms in a form body only.
+
+    Absent is absent in a form too: DRF reads a boolean missing from form input as an
+    unticked checkbox (false), so an empty form would have turned a setting off.
+    """
+
+    default_empty_html = empty
 
     def to_internal_value(self, data):
         body = getattr(self.root, "initial_data", None)

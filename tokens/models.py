@@ -121,10 +121,11 @@ class RefreshTokenQuerySet(models.QuerySet):
         what the login needs to know of the user's other sessions, or None (nothing
         inserted).
 
-        One statement, ``INSERT ... SELECT ... FROM user WHERE password = %s [FOR SHARE]
+        One statement, ``INSERT ... SELECT ... FROM user WHERE password = %s [FOR NO KEY
+        UPDATE]
         RETURNING (SELECT COUNT(*) ...), EXISTS (...)`` (PostgreSQL, SQLite >= 3.35):
         - a login that checked a password which a concurrent change has since replaced
-          writes no session (on PostgreSQL the share lock waits for that change to
+          writes no session (on PostgreSQL the row lock waits for that change to
           commit, or makes the change wait for this login, whose session it then ends);
         - the session cap gets its count, and the new-device email its answer, without
           a statement of their own.
@@ -299,7 +300,15 @@ def _insert_for_password_sql(using: str) -> str:
     def column(name: str) -> str:
         return f"o.{quote(opts.get_field(name).column)}"
 
-    lock = " FOR SHARE" if connection.features.has_select_for_update else ""
+    # The mode of the lock that the login's own UPDATE of the row (Django's last_login,
+    # in the same transaction) takes: a shared lock here had two logins of one user each
+    # wait for the other's before upgrading it, a deadlock. FOR NO KEY UPDATE still
+    # waits for a password change (an UPDATE of the row), and lets the sessions'
+    # foreign-key checks (FOR KEY SHARE) through.
+    lock = ""
+    if connection.features.has_select_for_update:
+        no_key = connection.features.has_select_for_no_key_update
+        lock = f" {connection.ops.for_update_sql(no_key=no_key)}"
     return (
         f"INSERT INTO {table} ({', '.join(quote(f.column) for f in fields)}) "
         f"SELECT {', '.join(['%s'] * len(fields))} FROM {quote(user_opts.db_table)} "

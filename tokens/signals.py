@@ -37,3 +37,7 @@ replay_detected = Signal()
 # ``client_id`` (the configured id it named, or None for an id nobody configured: a
 # made-up id is never passed on) and ``ip_address``.
 introspection_client_refused = Signal()
+
+# A request carried the refresh cookie's name twice with different values (a cookie
+# planted on another path or a parent domain); it was refused. Argument: ``ip_address``.
+refresh_cookie_conflict = Signal()

@@ -99,9 +99,12 @@ class LogoutView(APIView):
     throttle_classes = [DefaultRate]
 
     def post(self, request):
+        user = request.user if request.user.is_authenticated else None
         services.logout(
-            refresh_token=cookies.read_refresh_cookie(request),
-            user=request.user if request.user.is_authenticated else None,
+            # With a bearer token two different cookies are ignored (it names the
+            # session); without one they are refused.
+            refresh_token=cookies.read_refresh_cookie(request, conflict_is_absent=bool(user)),
+            user=user,
             access_session_id=session_id_of(request),
             request=request,
         )

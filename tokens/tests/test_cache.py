@@ -55,3 +55,20 @@ def test_the_rate_limiter_counts_through_it(cache, rf):
         for _ in range(3)
     ]
     assert counts == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    "location, options, expected",
+    [
+        (live.REDIS_TEST_URL, {}, (0.5, 0.5)),  # a hung Redis costs half a second
+        (live.REDIS_TEST_URL, {"socket_timeout": 2}, (2, 0.5)),
+        (f"{live.REDIS_TEST_URL}?socket_timeout=3&socket_connect_timeout=1", {}, (3, 1)),
+    ],
+)
+def test_short_timeouts_unless_configured(settings, location, options, expected):
+    settings.CACHES = {
+        "default": {"BACKEND": "tokens.cache.RedisCache", "LOCATION": location, "OPTIONS": options}
+    }
+    pool = caches["default"]._cache._get_connection_pool(write=True)
+    kwargs = pool.connection_kwargs
+    assert (kwargs["socket_timeout"], kwargs["socket_connect_timeout"]) == expected

@@ -65,3 +65,38 @@ def test_the_admin_lists_searches_and_changes_preferences(admin_client, user, ma
     change = admin_client.post(f"{url}{user.pk}/change/", {"user": user.pk, "new_device": "on"})
     assert change.status_code == 302
     assert notifications.wants_new_device_email(user) is True
+
+
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        ("", "application/x-www-form-urlencoded"),
+        ("other=1", "application/x-www-form-urlencoded"),
+        ("{}", "application/json"),
+        ('{"other": true}', "application/json"),
+    ],
+)
+def test_a_body_without_the_preference_changes_nothing(user, signed_in, body, content_type):
+    # DRF reads a boolean missing from a form as an unticked checkbox (false): an empty
+    # form would have turned the new-device email off.
+    client, headers = signed_in
+    answer = client.generic(
+        "PUT", "/api/auth/notifications", body, content_type=content_type, **headers
+    )
+    assert answer.status_code == 400
+    assert answer.json() == {"new_device": ["This field is required."]}
+    assert notifications.wants_new_device_email(user) is True
+    assert not NotificationPreference.objects.exists()
+
+
+def test_a_form_body_still_sets_the_preference(user, signed_in):
+    client, headers = signed_in
+    answer = client.generic(
+        "PUT",
+        "/api/auth/notifications",
+        "new_device=false",
+        content_type="application/x-www-form-urlencoded",
+        **headers,
+    )
+    assert answer.status_code == 200, answer.content
+    assert notifications.wants_new_device_email(user) is False

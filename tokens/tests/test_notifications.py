@@ -170,12 +170,12 @@ def test_an_opt_out_applies_to_the_sign_ins_after_it(person, sign_in, mailoutbox
 def test_one_user_gets_a_bounded_number_of_security_emails(
     person, make_user, settings, sign_in, mailoutbox, committed, caplog
 ):
-    # Without email verification anyone can register a victim's address, and every
-    # "...xxBot" user agent is a device never seen: logins and password saves would
-    # otherwise mail the victim as fast as the login limit allows, all day.
+    # Without email verification anyone can register a victim's address, and each
+    # browser and system named in a user agent is a device never seen: logins and
+    # password saves would otherwise mail the victim as fast as the login limit allows.
     settings.SECURITY_NOTIFICATION_RATE = "3/h"
-    for i in range(4):
-        sign_in(f"Mozilla/5.0 (compatible; Flood{i}xxBot/1.0)")
+    for system in ("X11; Linux x86_64", "Windows NT 10.0", "X11; FreeBSD amd64", "X11; OpenBSD"):
+        sign_in(f"Mozilla/5.0 ({system}; rv:128.0) Gecko/20100101 Firefox/128.0")
     assert len(mailoutbox) == 3
     assert "security email skipped: over SECURITY_NOTIFICATION_RATE" in caplog.text
     # Each kind of event has its own budget: the flood of new-device emails does not

@@ -129,7 +129,9 @@ def test_login_from_a_known_device_is_three_queries(api, user, login, data_queri
 
 
 def test_login_from_a_new_device_adds_the_email_task(api, user, login, data_queries):
-    login(client=APIClient(HTTP_USER_AGENT="curl/8.5.0"))  # another device only
+    # another device only (the test client sends no user agent: an "Unknown device")
+    firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+    login(client=APIClient(HTTP_USER_AGENT=firefox))
     with data_queries() as statements:
         response = api.post(
             "/api/auth/login", {"email": user.get_username(), "password": PASSWORD}, format="json"
