@@ -72,7 +72,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tokens.authentication.SessionJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "EXCEPTION_HANDLER": "tokens.exceptions.exception_handler",
 }
 SIMPLE_JWT = {
     "SIGNING_KEY": SECRET_KEY,

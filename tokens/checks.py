@@ -23,7 +23,9 @@ SHARED_CACHE_BACKENDS = {
 
 
 def _rate_limit_cache_backend() -> str:
-    return settings.CACHES[settings.RATELIMIT_USE_CACHE]["BACKEND"]
+    # django-ratelimit's setting, with its default: a project need not set it.
+    alias = getattr(settings, "RATELIMIT_USE_CACHE", "default")
+    return settings.CACHES.get(alias, {}).get("BACKEND", "")
 
 
 @checks.register(checks.Tags.security, deploy=True)

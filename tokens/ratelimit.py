@@ -2,7 +2,8 @@
 
 A view opts in with one line, ``throttle_classes = [ratelimit.LoginRate]``. Each view
 class has its own counters; over the limit DRF raises ``Throttled``, which
-``tokens.exceptions`` answers with ``429 {"detail": "RATE_LIMITED"}`` and ``Retry-After``.
+the tokens views answer with ``429 {"detail": "RATE_LIMITED"}`` and ``Retry-After``
+(``tokens.exceptions.as_coded``).
 Code outside DRF (the admin's login form) calls ``count`` with the same keys.
 Counters live in the default cache: Redis when ``REDIS_URL`` is set, so every worker and
 host shares them; otherwise one process's memory (see tokens/checks.py).

@@ -109,3 +109,15 @@ def test_old_sqlite_is_refused_by_a_system_check(monkeypatch, settings):
     [error] = check_sqlite_supports_returning(None)
     assert error.id == "tokens.E003"
     assert "3.34.1" in error.msg
+
+
+def test_deploy_checks_run_in_a_project_that_never_heard_of_django_ratelimit(settings):
+    """A project that sets none of django-ratelimit's settings (RATELIMIT_USE_CACHE)
+    gets check results, not an AttributeError, from ``check --deploy``."""
+    from django.core import checks
+
+    del settings.RATELIMIT_USE_CACHE
+    settings.DEBUG = False
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    found = checks.run_checks(include_deployment_checks=True, tags=[checks.Tags.caches])
+    assert "tokens.E002" in {message.id for message in found}
