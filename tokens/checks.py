@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
-from tokens import signing
+from tokens import extras, signing
 from tokens.settings import tokens_settings
 
 SHARED_CACHE_BACKENDS = {
@@ -113,5 +113,62 @@ def check_reauthentication_max_age(app_configs, **kwargs) -> list[checks.CheckMe
             f"REAUTHENTICATION_MAX_AGE must be a whole number of seconds, 0 or more "
             f"(0 turns step-up off), got {value!r}.",
             id="tokens.E005",
+        )
+    ]
+
+
+@checks.register()
+def check_extras_installed(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """E006: a setting asks for an optional part whose extra is not installed.
+
+    (ES256 and EdDSA keys without the "keys" extra are tokens.E004's, whose message
+    names the extra.)
+    """
+    wanted = []
+    if tokens_settings.SECURITY_NOTIFICATIONS:
+        wanted.append(("emails", "SECURITY_NOTIFICATIONS is on"))
+    backend = _rate_limit_cache_backend()
+    if "redis" in backend.lower():
+        wanted.append(("redis", f"the rate-limit cache is {backend}"))
+    return [
+        checks.Error(
+            f"{reason}, but {extras.missing(extra)}",
+            hint=extras.install_hint(extra),
+            id="tokens.E006",
+        )
+        for extra, reason in wanted
+        if not extras.installed(extra)
+    ]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_security_emails_are_queued(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """W001: with DEBUG off, security emails should go through a queue and a worker.
+
+    django-tasks' default backend (ImmediateBackend, used when TASKS is unset) sends
+    each email inside the request that caused it: a slow mail server slows logins.
+    """
+    if settings.DEBUG or not tokens_settings.SECURITY_NOTIFICATIONS:
+        return []
+    if not extras.installed("emails"):
+        return []  # tokens.E006
+    from django_tasks import task_backends
+
+    alias = tokens_settings.SECURITY_NOTIFICATION_TASK_BACKEND
+    try:
+        backend = task_backends[alias]
+    except Exception:  # a misconfigured TASKS: django-tasks' own checks say why
+        return []
+    if backend.supports_defer:
+        return []
+    return [
+        checks.Warning(
+            f"Security emails go through the {type(backend).__name__} task backend, which "
+            "sends each one inside the request that caused it (a login waits for the "
+            "mail server) and cannot delay a retry.",
+            hint='Queue them: TASKS = {"default": {"BACKEND": '
+            '"django_tasks_db.DatabaseBackend"}}, "django_tasks_db" in INSTALLED_APPS, '
+            "and run manage.py db_worker; or set SECURITY_NOTIFICATIONS to False.",
+            id="tokens.W001",
         )
     ]

@@ -15,13 +15,12 @@ import logging
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
-from redis.exceptions import RedisError
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from tokens import client
+from tokens import client, extras
 from tokens.errors import RateLimitUnavailable
 from tokens.settings import tokens_settings
 
@@ -113,7 +112,7 @@ def count(
                 rate=rate,
                 increment=increment,
             )
-        except (RedisError, OSError) as exc:
+        except (*extras.redis_errors(), OSError) as exc:
             logger.error("rate-limit cache unavailable: %s", exc.__class__.__name__)
             raise RateLimitUnavailable() from None
         if usage is None:  # RATELIMIT_ENABLE is off

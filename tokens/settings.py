@@ -11,6 +11,8 @@ from datetime import timedelta
 
 from django.conf import settings
 
+from tokens import extras
+
 DEFAULTS = {
     # Idle lifetime of a session: each refresh extends it (up to the absolute one).
     "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
@@ -37,6 +39,9 @@ DEFAULTS = {
     # django-ratelimit rates: refresh and logout; login, register, password checks.
     "RATE_LIMIT_DEFAULT": "60/m",
     "RATE_LIMIT_LOGIN": "5/m",
+    # Security emails (tokens.notifications): on when the "emails" extra (django-tasks)
+    # is installed, off without it.
+    "SECURITY_NOTIFICATIONS": extras.installed("emails"),
     # Security notifications (tokens.notifications): the link in each email to where the
     # user sees their sessions, or None for no link (the app has no page of its own).
     "SECURITY_NOTIFICATION_SESSIONS_URL": None,

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.settings import api_settings
 
-from tokens import client, cookies, exceptions, notifications, schema, services, signing
+from tokens import client, cookies, exceptions, extras, notifications, services, signing
 from tokens import messages as texts
 from tokens.authentication import (
     IntrospectionClientAuthentication,
@@ -35,6 +35,11 @@ from tokens.serializers import (
 )
 from tokens.services import IssuedAccess, IssuedTokens
 from tokens.settings import tokens_settings
+
+if extras.installed("schema"):
+    from tokens import schema
+else:  # the endpoints work the same, only undescribed
+    schema = extras.Undocumented()
 
 
 class TokensView(APIView):

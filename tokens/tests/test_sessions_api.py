@@ -123,7 +123,7 @@ def test_sessions_name_their_device_parsed_once_at_login(api, user, login, beare
     api.credentials(HTTP_USER_AGENT=CHROME_ON_LINUX)
     headers = bearer(login())
     # Listing parses nothing: the device was stored with the session.
-    monkeypatch.setattr(devices, "parse", None)
+    monkeypatch.setattr(devices, "describe", None)
     [session] = api.get("/api/auth/sessions", **headers).json()
     assert session["device"] == "Chrome on Linux"
     assert session["user_agent"] == CHROME_ON_LINUX
