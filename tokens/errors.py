@@ -8,8 +8,6 @@ else.
 from rest_framework import exceptions, status
 
 LOGIN_BAD_CREDENTIALS = "LOGIN_BAD_CREDENTIALS"
-REGISTER_USER_ALREADY_EXISTS = "REGISTER_USER_ALREADY_EXISTS"
-CHANGE_PASSWORD_INVALID_CURRENT = "CHANGE_PASSWORD_INVALID_CURRENT"
 REFRESH_TOKEN_MISSING = "REFRESH_TOKEN_MISSING"
 REFRESH_TOKEN_INVALID = "REFRESH_TOKEN_INVALID"
 USER_INACTIVE = "USER_INACTIVE"
@@ -71,14 +69,6 @@ class AuthError(Coded, exceptions.APIException):
 
 class BadCredentials(AuthError):
     code = LOGIN_BAD_CREDENTIALS
-
-
-class UserAlreadyExists(AuthError):
-    code = REGISTER_USER_ALREADY_EXISTS
-
-
-class InvalidCurrentPassword(AuthError):
-    code = CHANGE_PASSWORD_INVALID_CURRENT
 
 
 class ReauthenticateBadPassword(AuthError):
