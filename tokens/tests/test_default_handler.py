@@ -47,7 +47,7 @@ def test_drf_own_failures_in_tokens_views_are_coded(api):
 
 
 def test_over_the_rate_limit_is_rate_limited_with_retry_after(api, settings):
-    settings.RATE_LIMIT_DEFAULT = "1/m"
+    settings.TOKENS = {**settings.TOKENS, "RATE_LIMIT_DEFAULT": "1/m"}
     api.post("/api/auth/refresh")
     response = api.post("/api/auth/refresh")
     assert response.status_code == 429

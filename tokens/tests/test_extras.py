@@ -29,7 +29,7 @@ def test_every_extra_is_installed_in_the_test_environment():
 
 def test_security_emails_asked_for_without_the_extra_fail_the_check(settings, without):
     without("emails")
-    settings.SECURITY_NOTIFICATIONS = True
+    settings.TOKENS = {**settings.TOKENS, "SECURITY_NOTIFICATIONS": True}
     [error] = check_extras_installed(None)
     assert error.id == "tokens.E006"
     assert "pip install 'drf-session-tokens[emails]'" in error.msg
@@ -37,7 +37,7 @@ def test_security_emails_asked_for_without_the_extra_fail_the_check(settings, wi
 
 def test_a_redis_cache_without_redis_fails_the_check(settings, without):
     without("redis")
-    settings.SECURITY_NOTIFICATIONS = False
+    settings.TOKENS = {**settings.TOKENS, "SECURITY_NOTIFICATIONS": False}
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache"}}
     [error] = check_extras_installed(None)
     assert "'redis' extra" in error.msg
@@ -45,13 +45,13 @@ def test_a_redis_cache_without_redis_fails_the_check(settings, without):
 
 def test_nothing_is_asked_for_nothing_is_reported(settings, without):
     without(*extras.EXTRAS)
-    settings.SECURITY_NOTIFICATIONS = False
+    settings.TOKENS = {**settings.TOKENS, "SECURITY_NOTIFICATIONS": False}
     assert check_extras_installed(None) == []
 
 
 def test_without_the_emails_extra_notify_queues_nothing(settings, without, mailoutbox):
     without("emails")
-    settings.SECURITY_NOTIFICATIONS = True
+    settings.TOKENS = {**settings.TOKENS, "SECURITY_NOTIFICATIONS": True}
     notifications.notify(notifications.PASSWORD_CHANGED, 1)
     assert mailoutbox == []
 
@@ -73,7 +73,7 @@ def test_without_ua_parser_every_device_is_unknown(without):
 
 def test_the_immediate_task_backend_is_a_deploy_warning(settings):
     settings.DEBUG = False
-    settings.SECURITY_NOTIFICATIONS = True
+    settings.TOKENS = {**settings.TOKENS, "SECURITY_NOTIFICATIONS": True}
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     found = checks.run_checks(include_deployment_checks=True, tags=[checks.Tags.security])
     assert "tokens.W001" in {message.id for message in found}

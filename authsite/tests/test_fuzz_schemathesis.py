@@ -11,7 +11,6 @@ import collections
 import itertools
 import json
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -28,7 +27,6 @@ from schemathesis.specs.openapi.checks import (
 from tokens.tests import live
 
 # The project (its endpoints, middleware, docs), not the tokens app alone.
-pytestmark = pytest.mark.project
 
 CHECKS = [
     not_a_server_error,
