@@ -1,23 +1,8 @@
-"""Session-wide live servers of this project (authsite.testing): started once,
-shared, always stopped."""
+"""The fuzzing's live server (authsite.testing): started once, shared, always stopped."""
 
 import pytest
 
 from authsite import testing
-from tokens.tests import live
-
-
-@pytest.fixture(scope="session")
-def live_workdir(tmp_path_factory):
-    return tmp_path_factory.mktemp("live")
-
-
-@pytest.fixture(scope="session")
-def live_database(live_workdir):
-    """Migrated databases of this project for live servers; dropped at the end."""
-    databases = live.LiveDatabase.for_this_run(live_workdir, project=testing.AUTHSITE)
-    yield databases
-    databases.drop_all()
 
 
 @pytest.fixture(scope="session")
