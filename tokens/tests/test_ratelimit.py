@@ -179,6 +179,11 @@ def fresh_session(api, user) -> dict:
 def test_every_listed_endpoint_is_limited_by_its_rate(
     api, user, settings, frozen, call, rate_setting
 ):
+    assert_limited_by(rate_setting, call, api, user, settings)
+
+
+def assert_limited_by(rate_setting: str, call, api, user, settings) -> None:
+    """With ``rate_setting`` at 3/m (the other at 50/m), the 4th ``call`` is 429."""
     settings.TOKENS = {**settings.TOKENS, "RATE_LIMIT_DEFAULT": "50/m", "RATE_LIMIT_LOGIN": "50/m"}
     settings.TOKENS = {**settings.TOKENS, rate_setting: "3/m"}
     responses = [call(api, fresh_session(api, user)) for _ in range(4)]
