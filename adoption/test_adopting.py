@@ -271,6 +271,8 @@ def test_the_page_as_written_in_a_fresh_project(variant, request, tmp_path, whee
     venv = request.getfixturevalue(f"{variant}_venv")
     project = Project(tmp_path / "project", venv, wheel)
     project.folder.mkdir()
+    if database_url:  # a project on PostgreSQL has its driver (not an extra of ours)
+        run([str(venv / "bin" / "python"), "-m", "pip", "install", "psycopg[binary]"])
     try:
         project.follow(steps(), database_url=database_url)
 
