@@ -268,7 +268,7 @@ def post_form(**fields):
 @pytest.mark.parametrize("spelling", ["raw", "form-encoded"])
 def test_a_base64_secret_works_raw_and_form_encoded(settings, access, spelling):
     """curl -u, requests and authlib send the secret raw; openid-client form-encodes it."""
-    settings.INTROSPECTION_CLIENTS = {"billing": BASE64_SECRET}
+    settings.TOKENS = {**settings.TOKENS, "INTROSPECTION_CLIENTS": {"billing": BASE64_SECRET}}
     secret = BASE64_SECRET if spelling == "raw" else quote_plus(BASE64_SECRET)
     assert introspect(access, **basic(secret=secret)).json()["active"] is True
 
@@ -330,7 +330,10 @@ def test_two_methods_at_once_are_refused(access):
 def test_every_basic_attempt_makes_the_same_comparisons(settings, monkeypatch, access, headers):
     """Both spellings are compared every time, in constant time, whether the id exists
     or not: nothing in the work done says which spelling matched or that the id is known."""
-    settings.INTROSPECTION_CLIENTS = {"billing": BASE64_SECRET, "reports": SECRET}
+    settings.TOKENS = {
+        **settings.TOKENS,
+        "INTROSPECTION_CLIENTS": {"billing": BASE64_SECRET, "reports": SECRET},
+    }
     compared = []
     real = authentication.constant_time_compare
 
@@ -364,14 +367,14 @@ def from_ip(ip: str, headers: dict | None = None, token: str = "x"):
 
 
 def test_each_service_has_its_own_budget(settings, frozen_minute):
-    settings.RATE_LIMIT_INTROSPECTION = "3/m"
+    settings.TOKENS = {**settings.TOKENS, "RATE_LIMIT_INTROSPECTION": "3/m"}
     assert [from_ip("10.0.0.1").status_code for _ in range(4)] == [200, 200, 200, 429]
     # Another service behind the same address (one NAT, one host) is not held up.
     assert from_ip("10.0.0.1", basic("reports", "r" * 40)).status_code == 200
 
 
 def test_strangers_do_not_spend_a_services_budget(settings, frozen_minute):
-    settings.RATE_LIMIT_INTROSPECTION = "3/m"
+    settings.TOKENS = {**settings.TOKENS, "RATE_LIMIT_INTROSPECTION": "3/m"}
     stranger = [from_ip("10.0.0.9", basic(secret="guess" * 8)).status_code for _ in range(3)]
     stranger += [from_ip("10.0.0.9", {}).status_code for _ in range(2)]
     assert stranger == [401, 401, 401, 429, 429]
@@ -379,6 +382,6 @@ def test_strangers_do_not_spend_a_services_budget(settings, frozen_minute):
 
 
 def test_a_services_answers_do_not_spend_its_addresss_failure_budget(settings, frozen_minute):
-    settings.RATE_LIMIT_INTROSPECTION = "3/m"
+    settings.TOKENS = {**settings.TOKENS, "RATE_LIMIT_INTROSPECTION": "3/m"}
     assert [from_ip("10.0.0.1").status_code for _ in range(3)] == [200, 200, 200]
     assert from_ip("10.0.0.1", basic(secret="guess" * 8)).status_code == 401
