@@ -3,8 +3,8 @@
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 
+from accounts import errors as account_errors
 from accounts.serializers import ChangePasswordSerializer, RegisterSerializer, UserSerializer
-from tokens import errors
 from tokens.schema import (
     NOT_AUTHENTICATED,
     ORIGIN_NOT_ALLOWED,
@@ -18,7 +18,7 @@ register = extend_schema(
     request=RegisterSerializer,
     responses={
         201: UserSerializer,
-        400: bad_request(errors.REGISTER_USER_ALREADY_EXISTS),
+        400: bad_request(account_errors.REGISTER_USER_ALREADY_EXISTS),
         403: ORIGIN_NOT_ALLOWED,
         415: UNSUPPORTED_MEDIA_TYPE,
         429: RATE_LIMITED,
@@ -33,7 +33,7 @@ change_password = extend_schema(
             "PasswordChanged",
             {"message": serializers.CharField(), "revoked": serializers.IntegerField()},
         ),
-        400: bad_request(errors.CHANGE_PASSWORD_INVALID_CURRENT),
+        400: bad_request(account_errors.CHANGE_PASSWORD_INVALID_CURRENT),
         401: NOT_AUTHENTICATED,
         415: UNSUPPORTED_MEDIA_TYPE,
         429: RATE_LIMITED,

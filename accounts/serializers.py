@@ -7,8 +7,9 @@ from django.utils.module_loading import import_string
 from rest_framework import serializers
 
 from accounts.emails import InvalidEmail, canonical_email
+from accounts.fields import StrictEmailField
 from accounts.models import User
-from tokens.fields import StrictCharField, StrictEmailField
+from tokens.fields import StrictCharField
 
 
 def password_min_length() -> int:

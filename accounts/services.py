@@ -5,9 +5,9 @@ import uuid
 from django.contrib.auth.hashers import check_password
 from django.db import IntegrityError, transaction
 
+from accounts.errors import InvalidCurrentPassword, UserAlreadyExists
 from accounts.models import User
 from tokens import services as sessions
-from tokens.errors import InvalidCurrentPassword, UserAlreadyExists
 
 
 def register(*, email: str, password: str) -> User:

@@ -129,13 +129,13 @@ if DATABASE_POOLING == "transaction":
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 
 # The cache holds the rate-limit counters. Django's own Redis backend, with one client
-# per pool and a one-round-trip incr (tokens/cache.py): no extra dependency, and add/incr
+# per pool and a one-round-trip incr (authsite/cache.py): no extra dependency, and add/incr
 # are Redis SET NX / INCRBY, atomic across processes and hosts. It gives up on a hung
 # Redis after half a second (503); REDIS_URL's ?socket_timeout= changes that.
 REDIS_URL = env.optional("REDIS_URL")
 CACHES = {
     "default": (
-        {"BACKEND": "tokens.cache.RedisCache", "LOCATION": REDIS_URL}
+        {"BACKEND": "authsite.cache.RedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -172,49 +172,41 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Tokens and sessions (see tokens/ and docs/settings.md).
-ACCESS_TOKEN_LIFETIME = timedelta(seconds=env.integer("ACCESS_TOKEN_LIFETIME", 3600, minimum=1))
-REFRESH_TOKEN_LIFETIME = timedelta(seconds=env.integer("REFRESH_TOKEN_LIFETIME", 604800, minimum=1))
-REFRESH_TOKEN_ABSOLUTE_LIFETIME = timedelta(
-    seconds=env.integer("REFRESH_TOKEN_ABSOLUTE_LIFETIME", 2592000, minimum=1)
-)
-REFRESH_TOKEN_REMEMBER_ME_LIFETIME = timedelta(
-    seconds=env.integer("REFRESH_TOKEN_REMEMBER_ME_LIFETIME", 2592000, minimum=1)
-)
-REFRESH_TOKEN_ROTATE = env.boolean("REFRESH_TOKEN_ROTATE", True)
-REFRESH_TOKEN_REUSE_INTERVAL = timedelta(
-    seconds=env.integer("REFRESH_TOKEN_REUSE_INTERVAL", 10, minimum=0)
-)
-REFRESH_TOKEN_COOKIE_NAME = env.string("REFRESH_TOKEN_COOKIE_NAME", "refresh_token")
-REFRESH_TOKEN_COOKIE_SECURE = env.boolean("REFRESH_TOKEN_COOKIE_SECURE", False)
-REFRESH_TOKEN_COOKIE_SAMESITE = env.choice(
-    "REFRESH_TOKEN_COOKIE_SAMESITE", "lax", ("lax", "strict", "none")
-).capitalize()
-if REFRESH_TOKEN_COOKIE_SAMESITE == "None" and not REFRESH_TOKEN_COOKIE_SECURE:
-    raise ImproperlyConfigured(
-        "REFRESH_TOKEN_COOKIE_SAMESITE=none requires REFRESH_TOKEN_COOKIE_SECURE=true "
-        "(browsers drop SameSite=None cookies that are not Secure)."
-    )
-# Cookie name prefixes are promises browsers enforce (RFC 6265bis): a __Secure- cookie
-# without Secure is dropped, and __Host- needs Path=/, which this cookie never has
-# (Path=/api/auth keeps it off every other request).
-if REFRESH_TOKEN_COOKIE_NAME.startswith("__Secure-") and not REFRESH_TOKEN_COOKIE_SECURE:
-    raise ImproperlyConfigured(
-        "REFRESH_TOKEN_COOKIE_NAME starts with __Secure-, which requires "
-        "REFRESH_TOKEN_COOKIE_SECURE=true (browsers drop the cookie otherwise)."
-    )
-if REFRESH_TOKEN_COOKIE_NAME.startswith("__Host-"):
-    raise ImproperlyConfigured(
-        "REFRESH_TOKEN_COOKIE_NAME cannot start with __Host-: that prefix requires Path=/ "
-        "and the refresh cookie is scoped to Path=/api/auth; use __Secure- instead."
-    )
-SESSIONS_PER_USER_LIMIT = env.integer("SESSIONS_PER_USER_LIMIT", 100, minimum=0)
-# Step-up (tokens.permissions.RecentLogin): revoking another session and logout-all need
-# a password proof this recent; 0 turns it off.
-REAUTHENTICATION_MAX_AGE = env.integer("REAUTHENTICATION_MAX_AGE", 600, minimum=0)
-TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0, minimum=0)
-RATE_LIMIT_DEFAULT = env.rate("RATE_LIMIT_DEFAULT", "60/m")
-RATE_LIMIT_LOGIN = env.rate("RATE_LIMIT_LOGIN", "5/m")
+# Tokens and sessions: the tokens app's one setting, TOKENS (tokens/settings.py), from
+# the environment (docs/settings.md). Contradictions (SameSite=None without Secure, a
+# key that does not fit its algorithm) are the app's system checks (tokens/checks.py):
+# `manage.py check`, migrate and runserver stop on them.
+_access_token_lifetime = timedelta(seconds=env.integer("ACCESS_TOKEN_LIFETIME", 3600, minimum=1))
+_cookie_secure = env.boolean("REFRESH_TOKEN_COOKIE_SECURE", False)
+TOKENS = {
+    "REFRESH_TOKEN_LIFETIME": timedelta(
+        seconds=env.integer("REFRESH_TOKEN_LIFETIME", 604800, minimum=1)
+    ),
+    "REFRESH_TOKEN_ABSOLUTE_LIFETIME": timedelta(
+        seconds=env.integer("REFRESH_TOKEN_ABSOLUTE_LIFETIME", 2592000, minimum=1)
+    ),
+    "REFRESH_TOKEN_REMEMBER_ME_LIFETIME": timedelta(
+        seconds=env.integer("REFRESH_TOKEN_REMEMBER_ME_LIFETIME", 2592000, minimum=1)
+    ),
+    "REFRESH_TOKEN_ROTATE": env.boolean("REFRESH_TOKEN_ROTATE", True),
+    "REFRESH_TOKEN_REUSE_INTERVAL": timedelta(
+        seconds=env.integer("REFRESH_TOKEN_REUSE_INTERVAL", 10, minimum=0)
+    ),
+    "REFRESH_TOKEN_COOKIE_NAME": env.string("REFRESH_TOKEN_COOKIE_NAME", "refresh_token"),
+    "REFRESH_TOKEN_COOKIE_SECURE": _cookie_secure,
+    "REFRESH_TOKEN_COOKIE_SAMESITE": env.choice(
+        "REFRESH_TOKEN_COOKIE_SAMESITE", "lax", ("lax", "strict", "none")
+    ).capitalize(),
+    # authsite/urls.py mounts the app at /api/auth/ (the contract's cookie path).
+    "REFRESH_TOKEN_COOKIE_PATH": "/api/auth",
+    "SESSIONS_PER_USER_LIMIT": env.integer("SESSIONS_PER_USER_LIMIT", 100, minimum=0),
+    # Step-up (tokens.permissions.RecentLogin): revoking another session and logout-all
+    # need a password proof this recent; 0 turns it off.
+    "REAUTHENTICATION_MAX_AGE": env.integer("REAUTHENTICATION_MAX_AGE", 600, minimum=0),
+    "TRUSTED_PROXY_COUNT": env.integer("TRUSTED_PROXY_COUNT", 0, minimum=0),
+    "RATE_LIMIT_DEFAULT": env.rate("RATE_LIMIT_DEFAULT", "60/m"),
+    "RATE_LIMIT_LOGIN": env.rate("RATE_LIMIT_LOGIN", "5/m"),
+}
 
 # Security notifications (docs/notifications.md): emails about a sign-in
 # from a new device, a stolen refresh token and a password change, sent off the request
@@ -248,31 +240,28 @@ DEFAULT_FROM_EMAIL = env.string(
 PUBLIC_URL = env.string("PUBLIC_URL", "http://localhost:8000").rstrip("/")
 if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", PUBLIC_URL):
     raise ImproperlyConfigured(f"PUBLIC_URL must be an http(s) URL, got {PUBLIC_URL!r}.")
-SECURITY_NOTIFICATION_SESSIONS_URL = f"{PUBLIC_URL}/#sessions"
-SECURITY_NOTIFICATION_RATE = env.rate("SECURITY_NOTIFICATION_RATE", "10/h")
+TOKENS["SECURITY_NOTIFICATIONS"] = True
+TOKENS["SECURITY_NOTIFICATION_SESSIONS_URL"] = f"{PUBLIC_URL}/#sessions"
+TOKENS["SECURITY_NOTIFICATION_RATE"] = env.rate("SECURITY_NOTIFICATION_RATE", "10/h")
 # Access tokens for other services (tokens/signing.py; docs/access-tokens.md). HS256
 # signs with SECRET_KEY (SIMPLE_JWT below) and publishes nothing;
 # ES256 or EdDSA sign with a private key, and GET /.well-known/jwks.json publishes its
 # public half (and the verifying keys') so resource servers verify tokens themselves.
 # Keys are checked here, so a bad one stops start-up naming its variable.
-ACCESS_TOKEN_ALGORITHM = signing.canonical_algorithm(
-    env.choice("ACCESS_TOKEN_ALGORITHM", "hs256", tuple(a.lower() for a in signing.ALGORITHMS))
-)
 _signing_key = env.text_or_file("ACCESS_TOKEN_SIGNING_KEY")
-ACCESS_TOKEN_SIGNING_KEY = _signing_key[1] if _signing_key else None
-_verifying_keys = env.files("ACCESS_TOKEN_VERIFYING_KEY_FILES")
-ACCESS_TOKEN_VERIFYING_KEYS = [pem for _name, pem in _verifying_keys]
-signing.build(
-    ACCESS_TOKEN_ALGORITHM,
-    hmac_secret=SECRET_KEY,
-    signing_pem=ACCESS_TOKEN_SIGNING_KEY,
-    signing_name=_signing_key[0] if _signing_key else "ACCESS_TOKEN_SIGNING_KEY",
-    verifying_pems=_verifying_keys,
+TOKENS.update(
+    ACCESS_TOKEN_ALGORITHM=signing.canonical_algorithm(
+        env.choice("ACCESS_TOKEN_ALGORITHM", "hs256", tuple(a.lower() for a in signing.ALGORITHMS))
+    ),
+    ACCESS_TOKEN_SIGNING_KEY=_signing_key[1] if _signing_key else None,
+    ACCESS_TOKEN_VERIFYING_KEYS=[
+        pem for _name, pem in env.files("ACCESS_TOKEN_VERIFYING_KEY_FILES")
+    ],
+    JWKS_MAX_AGE=timedelta(seconds=env.integer("JWKS_MAX_AGE", 300, minimum=0)),
+    # Services that may call POST /api/auth/introspect: "billing:<secret>,reports:<secret>".
+    INTROSPECTION_CLIENTS=env.client_secrets("INTROSPECTION_CLIENTS"),
+    RATE_LIMIT_INTROSPECTION=env.rate("RATE_LIMIT_INTROSPECTION", "600/m"),
 )
-JWKS_MAX_AGE = timedelta(seconds=env.integer("JWKS_MAX_AGE", 300, minimum=0))
-# Services that may call POST /api/auth/introspect: "billing:<secret>,reports:<secret>".
-INTROSPECTION_CLIENTS = env.client_secrets("INTROSPECTION_CLIENTS")
-RATE_LIMIT_INTROSPECTION = env.rate("RATE_LIMIT_INTROSPECTION", "600/m")
 
 # Frontends on other origins: CORS with credentials (django-cors-headers), and trusted
 # by the Origin check of cookie-authenticated requests (tokens/origin.py).
@@ -299,8 +288,8 @@ if _proxy_ssl_header is not None:
         )
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
 # Django's own session and CSRF cookies (the admin) follow the refresh cookie by default.
-SESSION_COOKIE_SECURE = env.boolean("SESSION_COOKIE_SECURE", REFRESH_TOKEN_COOKIE_SECURE)
-CSRF_COOKIE_SECURE = env.boolean("CSRF_COOKIE_SECURE", REFRESH_TOKEN_COOKIE_SECURE)
+SESSION_COOKIE_SECURE = env.boolean("SESSION_COOKIE_SECURE", _cookie_secure)
+CSRF_COOKIE_SECURE = env.boolean("CSRF_COOKIE_SECURE", _cookie_secure)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tokens.authentication.SessionJWTAuthentication"],
@@ -344,8 +333,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": ACCESS_TOKEN_LIFETIME,
-    "ALGORITHM": "HS256",
+    "ACCESS_TOKEN_LIFETIME": _access_token_lifetime,
     "SIGNING_KEY": SECRET_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",

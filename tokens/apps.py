@@ -8,6 +8,9 @@ class TokensConfig(AppConfig):
 
     def ready(self) -> None:
         from tokens import audit, checks, receivers  # noqa: F401  (checks registers them)
+        from tokens.settings import user_settings
+
+        user_settings()  # a key of TOKENS the app does not have stops start-up here
 
         audit.connect()
         receivers.connect()

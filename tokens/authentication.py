@@ -16,7 +16,7 @@ from rest_framework_simplejwt.settings import api_settings
 
 from tokens import client, services, signals
 from tokens.access import AccessToken
-from tokens.errors import ACCESS_TOKEN_INVALID, ClientCredentialsInvalid
+from tokens.errors import AccessTokenInvalid, ClientCredentialsInvalid
 from tokens.models import RefreshToken
 from tokens.settings import tokens_settings
 
@@ -48,7 +48,7 @@ class SessionJWTAuthentication(JWTAuthentication):
         if not parts or parts[0].lower() not in _schemes():
             return None
         if len(parts) != 2:
-            raise AuthenticationFailed(ACCESS_TOKEN_INVALID, code=ACCESS_TOKEN_INVALID)
+            raise AccessTokenInvalid()
         return parts[1]
 
     def authenticate_header(self, request) -> str:
@@ -61,6 +61,16 @@ class SessionJWTAuthentication(JWTAuthentication):
             return f'{challenge}, error="invalid_token"'
         return challenge
 
+    def authenticate(self, request):
+        try:
+            return super().authenticate(request)
+        except AccessTokenInvalid:
+            raise
+        except AuthenticationFailed:
+            # simplejwt's own refusals (a header of three words...) answer with the
+            # same code, in the project's views too, whatever its exception handler.
+            raise AccessTokenInvalid() from None
+
     def get_validated_token(self, raw_token: bytes) -> AccessToken:
         # The class the app issues, whatever SIMPLE_JWT["AUTH_TOKEN_CLASSES"] says: it
         # verifies by kid against the key set (tokens/signing.py), which simplejwt's own
@@ -68,7 +78,7 @@ class SessionJWTAuthentication(JWTAuthentication):
         try:
             return AccessToken(raw_token)
         except TokenError:
-            raise AuthenticationFailed(ACCESS_TOKEN_INVALID, code=ACCESS_TOKEN_INVALID) from None
+            raise AccessTokenInvalid() from None
 
     def get_user(self, validated_token):
         user = services.authenticated_user(
@@ -76,7 +86,7 @@ class SessionJWTAuthentication(JWTAuthentication):
             validated_token.get(api_settings.USER_ID_CLAIM),
         )
         if user is None or not user.is_active:
-            raise AuthenticationFailed(ACCESS_TOKEN_INVALID, code=ACCESS_TOKEN_INVALID)
+            raise AccessTokenInvalid()
         return user
 
 

@@ -1,29 +1,45 @@
-"""System checks for settings that are unsafe in production.
+"""System checks of the tokens app's settings.
 
-Plain ``manage.py check`` (and so migrate and start-up) stays quiet about them, so a
-plain-HTTP run with DEBUG off on loopback works; ``manage.py check --deploy`` fails.
-Contradictory settings (SameSite=None without Secure) are refused earlier, in
-authsite/settings.py, because no deployment can use them.
+Settings that no deployment can use (a cookie browsers would drop, keys that do not
+fit their algorithm, a feature whose extra is missing) are errors of plain ``manage.py
+check``, so migrate and runserver stop on them too. Settings that are only unsafe in
+production (a cookie sent over plain HTTP, rate-limit counters in one process) are
+errors of ``manage.py check --deploy`` with DEBUG off: a plain-HTTP run on loopback
+works. A key of ``TOKENS`` that the app does not have stops start-up
+(``TokensConfig.ready``).
 """
 
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 
-from tokens import signing
-from tokens.settings import tokens_settings
+from tokens import extras, signing
+from tokens.settings import DEFAULTS, SETTING_NAME, tokens_settings
 
-SHARED_CACHE_BACKENDS = {
-    "tokens.cache.RedisCache",
+# Caches whose counters every worker and host share, and whose add/incr are atomic;
+# their subclasses count too (a project's tuned Redis client, say).
+SHARED_CACHE_BACKENDS = (
     "django.core.cache.backends.redis.RedisCache",
+    "django.core.cache.backends.memcached.BaseMemcachedCache",
     "django_redis.cache.RedisCache",
-    "django.core.cache.backends.memcached.PyMemcacheCache",
-    "django.core.cache.backends.memcached.PyLibMCCache",
-}
+)
 
 
 def _rate_limit_cache_backend() -> str:
-    return settings.CACHES[settings.RATELIMIT_USE_CACHE]["BACKEND"]
+    # django-ratelimit's setting, with its default: a project need not set it.
+    alias = getattr(settings, "RATELIMIT_USE_CACHE", "default")
+    return settings.CACHES.get(alias, {}).get("BACKEND", "")
+
+
+def _is_shared(backend: str) -> bool:
+    try:
+        cls = import_string(backend)
+    except ImportError:
+        return backend in SHARED_CACHE_BACKENDS  # django_redis, when it is not installed
+    return any(
+        f"{base.__module__}.{base.__qualname__}" in SHARED_CACHE_BACKENDS for base in cls.__mro__
+    )
 
 
 @checks.register(checks.Tags.security, deploy=True)
@@ -45,18 +61,20 @@ def check_refresh_cookie_secure(app_configs, **kwargs) -> list[checks.CheckMessa
 def check_rate_limit_cache_shared(app_configs, **kwargs) -> list[checks.CheckMessage]:
     """E002: with DEBUG off the rate-limit counters must be shared by all workers.
 
-    Stands in for django-ratelimit's E003, which settings.py silences when REDIS_URL is
-    unset so that development and single-process runs start.
+    Stands in for django-ratelimit's E003 (which stops even development runs, and which
+    a project may silence for them) only where it matters.
     """
     backend = _rate_limit_cache_backend()
-    if settings.DEBUG or backend in SHARED_CACHE_BACKENDS:
+    if settings.DEBUG or _is_shared(backend):
         return []
     return [
         checks.Error(
             f"The rate-limit cache is {backend}, which lives inside one process: every "
             "worker and host keeps its own counters, so N workers allow N times each rate "
             "limit, and a restart resets them.",
-            hint="Set REDIS_URL (e.g. redis://redis:6379/0) so all workers share one counter.",
+            hint="Use a cache every worker shares, e.g. Redis (the 'redis' extra): CACHES "
+            '= {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", '
+            '"LOCATION": "redis://..."}}.',
             id="tokens.E002",
         )
     ]
@@ -86,8 +104,7 @@ def check_sqlite_supports_returning(app_configs, databases=None, **kwargs):
 def check_access_token_keys(app_configs, **kwargs) -> list[checks.CheckMessage]:
     """E004: the access-token algorithm and keys must make a key set (tokens/signing.py).
 
-    authsite/settings.py refuses a bad key before this runs; this is for a project
-    that sets ACCESS_TOKEN_* in its settings module without validating them.
+    Keys are PEM text in TOKENS (a project reads them from files or its secret store).
     """
     try:
         signing.key_set()
@@ -113,3 +130,156 @@ def check_reauthentication_max_age(app_configs, **kwargs) -> list[checks.CheckMe
             id="tokens.E005",
         )
     ]
+
+
+@checks.register()
+def check_extras_installed(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """E006: a setting asks for an optional part whose extra is not installed.
+
+    (ES256 and EdDSA keys without the "keys" extra are tokens.E004's, whose message
+    names the extra.)
+    """
+    wanted = []
+    if tokens_settings.SECURITY_NOTIFICATIONS:
+        wanted.append(("emails", "SECURITY_NOTIFICATIONS is on"))
+    backend = _rate_limit_cache_backend()
+    if "redis" in backend.lower():
+        wanted.append(("redis", f"the rate-limit cache is {backend}"))
+    return [
+        checks.Error(
+            f"{reason}, but {extras.missing(extra)}",
+            hint=extras.install_hint(extra),
+            id="tokens.E006",
+        )
+        for extra, reason in wanted
+        if not extras.installed(extra)
+    ]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_security_emails_are_queued(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """W001: with DEBUG off, security emails should go through a queue and a worker.
+
+    django-tasks' default backend (ImmediateBackend, used when TASKS is unset) sends
+    each email inside the request that caused it: a slow mail server slows logins.
+    """
+    if settings.DEBUG or not tokens_settings.SECURITY_NOTIFICATIONS:
+        return []
+    if not extras.installed("emails"):
+        return []  # tokens.E006
+    from django_tasks import task_backends
+
+    alias = tokens_settings.SECURITY_NOTIFICATION_TASK_BACKEND
+    try:
+        backend = task_backends[alias]
+    except Exception:  # a misconfigured TASKS: django-tasks' own checks say why
+        return []
+    if backend.supports_defer:
+        return []
+    return [
+        checks.Warning(
+            f"Security emails go through the {type(backend).__name__} task backend, which "
+            "sends each one inside the request that caused it (a login waits for the "
+            "mail server) and cannot delay a retry.",
+            hint='Queue them: TASKS = {"default": {"BACKEND": '
+            '"django_tasks_db.DatabaseBackend"}}, "django_tasks_db" in INSTALLED_APPS, '
+            "and run manage.py db_worker; or set SECURITY_NOTIFICATIONS to False.",
+            id="tokens.W001",
+        )
+    ]
+
+
+@checks.register(checks.Tags.security)
+def check_refresh_cookie_attributes(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """E007: cookie attributes that browsers refuse together (the cookie would be dropped)."""
+    name = tokens_settings.REFRESH_TOKEN_COOKIE_NAME
+    secure = tokens_settings.REFRESH_TOKEN_COOKIE_SECURE
+    samesite = tokens_settings.REFRESH_TOKEN_COOKIE_SAMESITE
+    path = tokens_settings.REFRESH_TOKEN_COOKIE_PATH
+    problems = []
+    if samesite not in ("Lax", "Strict", "None"):
+        problems.append(
+            f'REFRESH_TOKEN_COOKIE_SAMESITE must be "Lax", "Strict" or "None", got {samesite!r}.'
+        )
+    elif samesite == "None" and not secure:
+        problems.append(
+            "REFRESH_TOKEN_COOKIE_SAMESITE None requires REFRESH_TOKEN_COOKIE_SECURE "
+            "(browsers drop SameSite=None cookies that are not Secure)."
+        )
+    # Cookie name prefixes are promises browsers enforce (RFC 6265bis): a __Secure-
+    # cookie without Secure is dropped, and __Host- needs Secure and Path=/.
+    if name.startswith("__Secure-") and not secure:
+        problems.append(
+            "REFRESH_TOKEN_COOKIE_NAME starts with __Secure-, which requires "
+            "REFRESH_TOKEN_COOKIE_SECURE (browsers drop the cookie otherwise)."
+        )
+    if name.startswith("__Host-"):
+        problems.append(
+            "REFRESH_TOKEN_COOKIE_NAME cannot start with __Host-: that prefix requires "
+            f"Path=/ and the refresh cookie is scoped to Path={path} (it must reach no other "
+            "URL); use __Secure- instead."
+        )
+    if not path.startswith("/"):
+        problems.append(f"REFRESH_TOKEN_COOKIE_PATH must start with /, got {path!r}.")
+    return [checks.Error(problem, id="tokens.E007") for problem in problems]
+
+
+@checks.register(checks.Tags.urls)
+def check_cookie_path_covers_the_urls(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """E008: the refresh endpoint must lie under REFRESH_TOKEN_COOKIE_PATH, or browsers
+    never send it the cookie (every refresh would be REFRESH_TOKEN_MISSING)."""
+    from django.urls import get_resolver
+
+    from tokens.views import RefreshView
+
+    path = tokens_settings.REFRESH_TOKEN_COOKIE_PATH.rstrip("/")
+    mounted = list(_paths_of(RefreshView, get_resolver().url_patterns))
+    if not mounted or any(url == path or url.startswith(path + "/") for url in mounted):
+        return []  # not mounted (a project may use the services alone), or covered
+    return [
+        checks.Error(
+            f"The refresh endpoint is at {mounted[0]}, outside REFRESH_TOKEN_COOKIE_PATH "
+            f"({tokens_settings.REFRESH_TOKEN_COOKIE_PATH}): browsers would never send it "
+            "the refresh cookie.",
+            hint='Mount the app there, path("api/auth/", include("tokens.urls")), or set '
+            f'{SETTING_NAME}["REFRESH_TOKEN_COOKIE_PATH"] to where you mounted it.',
+            id="tokens.E008",
+        )
+    ]
+
+
+def _paths_of(view_class, patterns, prefix: str = "/"):
+    """The URLs (without converters' values) where ``view_class`` is routed."""
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern).lstrip("^").rstrip("$")
+        if hasattr(pattern, "url_patterns"):
+            yield from _paths_of(view_class, pattern.url_patterns, route)
+        elif getattr(pattern.callback, "view_class", None) is view_class:
+            yield route.rstrip("/")
+
+
+@checks.register()
+def check_settings_outside_tokens(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """W002: a setting of the app set at the top level, where the app never reads it;
+    W003: SIMPLE_JWT["ALGORITHM"], which the app does not use either."""
+    found = [
+        checks.Warning(
+            f"settings.{name} is ignored: the tokens app reads {SETTING_NAME}[{name!r}].",
+            hint=f"Move it into {SETTING_NAME} = {{...}}.",
+            id="tokens.W002",
+        )
+        for name in DEFAULTS
+        if hasattr(settings, name)
+    ]
+    algorithm = (getattr(settings, "SIMPLE_JWT", None) or {}).get("ALGORITHM")
+    if algorithm is not None and algorithm != tokens_settings.ACCESS_TOKEN_ALGORITHM:
+        found.append(
+            checks.Warning(
+                f'SIMPLE_JWT["ALGORITHM"] ({algorithm}) is ignored: access tokens are signed '
+                f"with {SETTING_NAME}['ACCESS_TOKEN_ALGORITHM'] "
+                f"({tokens_settings.ACCESS_TOKEN_ALGORITHM}).",
+                hint='Remove SIMPLE_JWT["ALGORITHM"]; set the algorithm in TOKENS.',
+                id="tokens.W003",
+            )
+        )
+    return found

@@ -16,22 +16,20 @@ from tokens.errors import RefreshCookieConflict
 from tokens.models import RefreshToken
 from tokens.settings import tokens_settings
 
-COOKIE_PATH = "/api/auth"
-
 
 def _set(
     response: HttpResponse,
     value: str,
     max_age: int,
     *,
-    path: str = COOKIE_PATH,
+    path: str | None = None,
     domain: str | None = None,
 ) -> None:
     response.set_cookie(
         tokens_settings.REFRESH_TOKEN_COOKIE_NAME,
         value,
         max_age=max_age,
-        path=path,
+        path=path or tokens_settings.REFRESH_TOKEN_COOKIE_PATH,
         domain=domain,
         secure=tokens_settings.REFRESH_TOKEN_COOKIE_SECURE,
         httponly=True,
@@ -83,13 +81,13 @@ def delete_other_refresh_cookies(response: HttpResponse, request: HttpRequest) -
     path, and a request does not say where its cookies came from. So one deleting
     Set-Cookie goes to each place a cookie sent with this request can live: each path
     that matches the request's path (RFC 6265, 5.1.4), host-only and on each parent
-    domain of the host. Ours (host-only, ``COOKIE_PATH``) is left alone: deleting it
+    domain of the host. Ours (host-only, REFRESH_TOKEN_COOKIE_PATH) is left alone: deleting it
     would leave the planted cookie as the only one, which is what the attacker wants.
     A browser ignores the ones that name a public suffix.
     """
     for domain in [None, *_parent_domains(request.get_host())]:
         for path in _matching_paths(request.path):
-            if domain is None and path == COOKIE_PATH:
+            if domain is None and path == tokens_settings.REFRESH_TOKEN_COOKIE_PATH:
                 continue
             deletion = HttpResponse()
             _set(deletion, "", 0, path=path, domain=domain)

@@ -1,8 +1,9 @@
 """A person's name for the device behind a user agent: "Chrome on Linux".
 
-Parsed with ua-parser (the maintained port of Browserscope's rules, with its rules
-package pinned in requirements.txt), once per session at login and stored: the list,
-the page and the admin show it without parsing anything per request.
+Parsed with ua-parser (the maintained port of Browserscope's rules; the "devices"
+extra), once per session at login and stored: the list, the page and the admin show it
+without parsing anything per request. Without ua-parser every device is an "Unknown
+device" (never the User-Agent itself, for the reason below).
 
 The name is shown in the session list, the admin and the subject and body of the
 security emails, so it is made only of the words below. ua-parser's families are not
@@ -12,7 +13,7 @@ sentence, links included). A user agent that ua-parser names with anything else 
 "Unknown device".
 """
 
-from ua_parser import parse
+from tokens import extras
 
 DEVICE_MAX_LENGTH = 100
 UNKNOWN = "Unknown device"
@@ -74,6 +75,10 @@ def describe(user_agent: str) -> str:
     above only; "Unknown device" when it found neither, or named anything else."""
     if not user_agent:
         return UNKNOWN
+    if not extras.installed("devices"):
+        return UNKNOWN
+    from ua_parser import parse
+
     result = parse(user_agent)
     browser = result.user_agent.family if result.user_agent else _NOTHING
     system = result.os.family if result.os else _NOTHING

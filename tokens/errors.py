@@ -1,14 +1,13 @@
 """Every error code a client can see, and the domain errors that carry them.
 
-Services raise these; ``tokens.exceptions.exception_handler`` turns them into
-``{"detail": "<CODE>"}`` responses. No code string is spelled anywhere else.
+Services raise these: DRF exceptions whose detail is the code, so DRF's default
+exception handler answers ``{"detail": "<CODE>"}``. No code string is spelled anywhere
+else.
 """
 
 from rest_framework import exceptions, status
 
 LOGIN_BAD_CREDENTIALS = "LOGIN_BAD_CREDENTIALS"
-REGISTER_USER_ALREADY_EXISTS = "REGISTER_USER_ALREADY_EXISTS"
-CHANGE_PASSWORD_INVALID_CURRENT = "CHANGE_PASSWORD_INVALID_CURRENT"
 REFRESH_TOKEN_MISSING = "REFRESH_TOKEN_MISSING"
 REFRESH_TOKEN_INVALID = "REFRESH_TOKEN_INVALID"
 USER_INACTIVE = "USER_INACTIVE"
@@ -46,28 +45,30 @@ def code_for_status(status_code: int) -> str:
     return BY_STATUS.get(status_code, "BAD_REQUEST" if status_code < 500 else "SERVER_ERROR")
 
 
-class AuthError(Exception):
-    """A refused auth-flow request: a stable code and the status that goes with it."""
+class Coded:
+    """A DRF exception whose detail is already one of the codes above."""
 
-    code = "BAD_REQUEST"
-    status_code = status.HTTP_400_BAD_REQUEST
     # Whether the answer must also delete the refresh cookie (it is dead or unusable).
     clears_cookie = False
 
+
+class AuthError(Coded, exceptions.APIException):
+    """A refused auth-flow request: a stable code and the status that goes with it.
+
+    A DRF ``APIException``, so any DRF project renders it as ``{"detail": "<CODE>"}``
+    with DRF's default exception handler; the tokens views also delete the refresh
+    cookie when ``clears_cookie`` says so (``tokens.views.TokensView``).
+    """
+
+    code = "BAD_REQUEST"
+    status_code = status.HTTP_400_BAD_REQUEST
+
     def __init__(self) -> None:
-        super().__init__(self.code)
+        super().__init__(detail=self.code, code=self.code)
 
 
 class BadCredentials(AuthError):
     code = LOGIN_BAD_CREDENTIALS
-
-
-class UserAlreadyExists(AuthError):
-    code = REGISTER_USER_ALREADY_EXISTS
-
-
-class InvalidCurrentPassword(AuthError):
-    code = CHANGE_PASSWORD_INVALID_CURRENT
 
 
 class ReauthenticateBadPassword(AuthError):
@@ -127,7 +128,7 @@ class RateLimitUnavailable(AuthError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
 
 
-class ClientCredentialsInvalid(exceptions.AuthenticationFailed):
+class ClientCredentialsInvalid(Coded, exceptions.AuthenticationFailed):
     """A service presented introspection credentials that are not in
     INTROSPECTION_CLIENTS: NOT_AUTHENTICATED, as if it had sent none (a wrong secret
     and an unknown id alike). A DRF AuthenticationFailed, so the 401 carries the
@@ -135,3 +136,21 @@ class ClientCredentialsInvalid(exceptions.AuthenticationFailed):
 
     default_detail = NOT_AUTHENTICATED
     default_code = NOT_AUTHENTICATED
+
+
+class AccessTokenInvalid(Coded, exceptions.AuthenticationFailed):
+    """A bearer token that is malformed, expired, badly signed, or whose session is
+    over: 401 ACCESS_TOKEN_INVALID in any view that uses SessionJWTAuthentication."""
+
+    default_detail = ACCESS_TOKEN_INVALID
+    default_code = ACCESS_TOKEN_INVALID
+
+
+class DatabaseUnavailable(Coded, exceptions.APIException):
+    """The database cannot be reached: 503 SERVICE_UNAVAILABLE, try again in a moment."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = SERVICE_UNAVAILABLE
+    default_code = SERVICE_UNAVAILABLE
+    # DRF's default handler sends ``wait`` as Retry-After (seconds).
+    wait = 5

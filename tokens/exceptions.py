@@ -1,17 +1,20 @@
-"""DRF's EXCEPTION_HANDLER for a project using tokens: every error JSON with a stable code.
+"""Errors as ``{"detail": "<CODE>"}``, whatever DRF's EXCEPTION_HANDLER is.
 
-``{"detail": "<CODE>"}`` for the domain errors of ``tokens.errors`` (deleting the refresh
-cookie when it is dead), DRF's own failures mapped to codes by status, and 503
-SERVICE_UNAVAILABLE when the database cannot be reached. A project opts in with
-``REST_FRAMEWORK["EXCEPTION_HANDLER"] = "tokens.exceptions.exception_handler"``. What
-happens outside DRF (unknown URLs, Django's own error pages) is the project's to
-answer; this project's ``authsite.middleware`` does.
+The app's own errors (``tokens.errors``) are DRF exceptions whose detail is their code,
+so DRF's default handler already renders them. ``as_coded`` gives DRF's generic
+failures (401, 404, 405, 429, a malformed body...) a code too, and turns a database
+that cannot be reached into 503 SERVICE_UNAVAILABLE: the tokens views apply it to
+every error they raise (``tokens.views.TokensView``). A project may also opt in for
+its own views, ``REST_FRAMEWORK["EXCEPTION_HANDLER"] =
+"tokens.exceptions.exception_handler"``; nothing requires it. What happens outside
+DRF (unknown URLs, Django's own error pages) is the project's to answer.
 """
 
 import logging
 
 from django.db import InterfaceError, OperationalError
 from rest_framework import exceptions
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -20,9 +23,8 @@ from tokens.errors import (
     ACCESS_TOKEN_INVALID,
     MALFORMED_BODY,
     NOT_AUTHENTICATED,
-    SERVICE_UNAVAILABLE,
-    AuthError,
-    ClientCredentialsInvalid,
+    Coded,
+    DatabaseUnavailable,
     RefreshCookieConflict,
     code_for_status,
 )
@@ -32,44 +34,54 @@ logger = logging.getLogger(__name__)
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 
-def database_unavailable_response() -> Response:
-    return Response({"detail": SERVICE_UNAVAILABLE}, status=503, headers={"Retry-After": "5"})
+def as_coded(exc: Exception) -> Exception:
+    """``exc`` with a code for its detail, or the exception to raise instead.
 
-
-def _challenge(response: Response, context: dict) -> None:
-    """A 401 says how to authenticate (RFC 9110 section 15.5.2): the view's challenge,
-    as DRF adds it to its own NotAuthenticated and AuthenticationFailed. None for a view
-    without authentication classes (refresh: the cookie is no HTTP scheme)."""
-    view, request = context.get("view"), context.get("request")
-    challenge = view.get_authenticate_header(request) if view and request else None
-    if challenge:
-        response["WWW-Authenticate"] = challenge
-
-
-def exception_handler(exc, context):
-    if isinstance(exc, AuthError):
-        response = Response({"detail": exc.code}, status=exc.status_code)
-        if exc.clears_cookie:
-            cookies.delete_refresh_cookie(response)
-        if isinstance(exc, RefreshCookieConflict):
-            cookies.delete_other_refresh_cookies(response, context["request"])
-        if exc.status_code == 401:
-            _challenge(response, context)
-        return response
+    Field errors (``ValidationError``) keep DRF's shape; anything that is neither a DRF
+    exception nor a lost database is left alone (a real bug: a 500).
+    """
     if isinstance(exc, DATABASE_UNAVAILABLE):
         logger.error("database unavailable: %s", exc.__class__.__name__)
-        return database_unavailable_response()
-
-    response = drf_exception_handler(exc, context)
-    if response is None or isinstance(exc, exceptions.ValidationError):
-        return response  # a real bug (the middleware answers 500) or DRF field errors
-    if isinstance(exc, ClientCredentialsInvalid):
-        code = NOT_AUTHENTICATED  # a service's credentials, not an access token
+        return DatabaseUnavailable()
+    if not isinstance(exc, exceptions.APIException):
+        return exc
+    if isinstance(exc, Coded | exceptions.ValidationError):
+        return exc
+    if isinstance(exc, exceptions.NotAuthenticated):
+        code = NOT_AUTHENTICATED
     elif isinstance(exc, exceptions.AuthenticationFailed):
-        code = ACCESS_TOKEN_INVALID
+        code = ACCESS_TOKEN_INVALID  # simplejwt's InvalidToken, a project's own class
     elif isinstance(exc, exceptions.ParseError):
         code = MALFORMED_BODY
     else:
-        code = code_for_status(response.status_code)
-    response.data = {"detail": code}
+        code = code_for_status(exc.status_code)
+    # The same exception, so DRF keeps what it does by type (WWW-Authenticate on a
+    # 401, Retry-After from a Throttled's wait).
+    exc.detail = ErrorDetail(code, code=code)
+    return exc
+
+
+def finish(exc: Exception, response: Response | None, request, view) -> Response | None:
+    """What an error's answer needs beyond its body: the refresh cookie deleted when it
+    is dead (and the planted ones when two arrived), and on a 401 the view's challenge
+    (RFC 9110 section 15.5.2; DRF adds it to its own NotAuthenticated and
+    AuthenticationFailed only)."""
+    if response is None:
+        return None
+    if getattr(exc, "clears_cookie", False):
+        cookies.delete_refresh_cookie(response)
+    if isinstance(exc, RefreshCookieConflict) and request is not None:
+        cookies.delete_other_refresh_cookies(response, request)
+    if response.status_code == 401 and "WWW-Authenticate" not in response and view is not None:
+        challenge = view.get_authenticate_header(request) if request is not None else None
+        if challenge:  # none for a view without authentication classes (refresh)
+            response["WWW-Authenticate"] = challenge
     return response
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """DRF's default handler, with ``as_coded`` applied first: every DRF error of every
+    view as ``{"detail": "<CODE>"}`` (field errors excepted), 503 for a lost database."""
+    exc = as_coded(exc)
+    response = drf_exception_handler(exc, context)
+    return finish(exc, response, context.get("request"), context.get("view"))

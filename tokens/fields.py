@@ -4,7 +4,7 @@ DRF's CharField turns the JSON number 42 into "42" and its BooleanField reads "y
 "on" or 1 as true: the OpenAPI schema says string and boolean, so a client that sends
 anything else gets a 400 field error rather than a guess. A form body
 (``application/x-www-form-urlencoded``) carries only strings, so there a boolean keeps
-DRF's spellings ("true", "1", "on"...). A leaf: the project's other apps use these too.
+DRF's spellings ("true", "1", "on"...). A leaf: the project's apps build on ``StringOnly``.
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -13,7 +13,7 @@ from rest_framework.fields import empty
 from rest_framework.utils import html
 
 
-class _StringOnly:
+class StringOnly:
     """A CharField (or subclass) that refuses any JSON value that is not a string."""
 
     default_error_messages = {"not_a_string": _("Not a valid string.")}
@@ -24,11 +24,7 @@ class _StringOnly:
         return super().to_internal_value(data)
 
 
-class StrictCharField(_StringOnly, serializers.CharField):
-    pass
-
-
-class StrictEmailField(_StringOnly, serializers.EmailField):
+class StrictCharField(StringOnly, serializers.CharField):
     pass
 
 

@@ -16,6 +16,9 @@ up to SECURITY_NOTIFICATION_MAX_ATTEMPTS times in all.
 A queued task carries the event, the user's id, a device name, an IP address and a
 time, and is stored as such in the queue's table: never a token, never a password hash.
 Only the new-device email can be turned off (``NotificationPreference``).
+
+The emails are the "emails" extra (django-tasks): SECURITY_NOTIFICATIONS is on by
+default when it is installed, off when it is not, and then ``notify`` does nothing.
 """
 
 import functools
@@ -28,9 +31,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django_ratelimit.core import get_usage
-from django_tasks import task
-from redis.exceptions import RedisError
 
+from tokens import extras
 from tokens.models import NotificationPreference
 from tokens.settings import tokens_settings
 
@@ -62,6 +64,8 @@ def notify(
     never raises into the caller (only an unknown ``event``, a programming error, does)."""
     if event not in EVENTS:
         raise ValueError(f"unknown security event {event!r}")
+    if not tokens_settings.SECURITY_NOTIFICATIONS or not extras.installed("emails"):
+        return  # tokens.E006 says so when the setting asks for emails without the extra
     details = {
         "device": device,
         "ip_address": ip_address,
@@ -156,7 +160,7 @@ def _over_rate(event: str, user_id: str) -> bool:
             rate=tokens_settings.SECURITY_NOTIFICATION_RATE,
             increment=True,
         )
-    except (RedisError, OSError) as exc:
+    except (*extras.redis_errors(), OSError) as exc:
         log.error("security email rate not counted: %s", exc.__class__.__name__)
         return False
     return usage is not None and usage["should_limit"]
@@ -216,7 +220,10 @@ def set_preferences(user, *, new_device: bool) -> dict[str, bool]:
     return {NEW_DEVICE: new_device}
 
 
-@task()
-def send_security_email(event: str, user_id: str, details: dict, attempt: int = 1) -> str:
-    """The queued task: send one security notification (``deliver``)."""
-    return deliver(event, user_id, details, attempt)
+if extras.installed("emails"):
+    from django_tasks import task
+
+    @task()
+    def send_security_email(event: str, user_id: str, details: dict, attempt: int = 1) -> str:
+        """The queued task: send one security notification (``deliver``)."""
+        return deliver(event, user_id, details, attempt)

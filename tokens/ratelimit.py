@@ -2,7 +2,8 @@
 
 A view opts in with one line, ``throttle_classes = [ratelimit.LoginRate]``. Each view
 class has its own counters; over the limit DRF raises ``Throttled``, which
-``tokens.exceptions`` answers with ``429 {"detail": "RATE_LIMITED"}`` and ``Retry-After``.
+the tokens views answer with ``429 {"detail": "RATE_LIMITED"}`` and ``Retry-After``
+(``tokens.exceptions.as_coded``).
 Code outside DRF (the admin's login form) calls ``count`` with the same keys.
 Counters live in the default cache: Redis when ``REDIS_URL`` is set, so every worker and
 host shares them; otherwise one process's memory (see tokens/checks.py).
@@ -14,13 +15,12 @@ import logging
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
-from redis.exceptions import RedisError
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from tokens import client
+from tokens import client, extras
 from tokens.errors import RateLimitUnavailable
 from tokens.settings import tokens_settings
 
@@ -112,7 +112,7 @@ def count(
                 rate=rate,
                 increment=increment,
             )
-        except (RedisError, OSError) as exc:
+        except (*extras.redis_errors(), OSError) as exc:
             logger.error("rate-limit cache unavailable: %s", exc.__class__.__name__)
             raise RateLimitUnavailable() from None
         if usage is None:  # RATELIMIT_ENABLE is off

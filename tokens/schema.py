@@ -66,7 +66,8 @@ def _refresh_cookie_scheme() -> dict:
         "type": "apiKey",
         "in": "cookie",
         "name": tokens_settings.REFRESH_TOKEN_COOKIE_NAME,
-        "description": "The opaque refresh token: HttpOnly, Path=/api/auth.",
+        "description": "The opaque refresh token: HttpOnly, "
+        f"Path={tokens_settings.REFRESH_TOKEN_COOKIE_PATH}.",
     }
 
 

@@ -1,15 +1,29 @@
-"""The tokens app's settings: Django settings of these names, or these defaults.
+"""The tokens app's settings: one dict, ``TOKENS``, in the project's settings.
 
-A project sets only what it changes (``REFRESH_TOKEN_ROTATE = False`` in its settings);
-the app reads every value through ``tokens_settings``, at use, so overriding a setting
-(``override_settings``, pytest-django's ``settings``) takes effect at once. The access
-token's lifetime, claims and HS256 key are simplejwt's own ``SIMPLE_JWT`` settings; its
-algorithm and asymmetric keys are the ``ACCESS_TOKEN_*`` settings below (tokens/signing.py).
+A project sets only what it changes::
+
+    TOKENS = {"REFRESH_TOKEN_COOKIE_SECURE": True, "TRUSTED_PROXY_COUNT": 1}
+
+Every key has a default below; a key that is not one of them is refused (a typo would
+otherwise leave a security setting at its default without a word). The app reads every
+value through ``tokens_settings``, which is rebuilt when ``TOKENS`` changes
+(``override_settings``, pytest-django's ``settings``), like simplejwt's ``api_settings``.
+The access token's lifetime, claims and HS256 key are simplejwt's own ``SIMPLE_JWT``
+settings; its algorithm and asymmetric keys are the ``ACCESS_TOKEN_*`` keys below
+(tokens/signing.py).
 """
 
+import difflib
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+
+from tokens import extras
+
+SETTING_NAME = "TOKENS"
 
 DEFAULTS = {
     # Idle lifetime of a session: each refresh extends it (up to the absolute one).
@@ -23,6 +37,9 @@ DEFAULTS = {
     # How long a just-replaced token still yields the same successor (tabs, retries).
     "REFRESH_TOKEN_REUSE_INTERVAL": timedelta(seconds=10),
     "REFRESH_TOKEN_COOKIE_NAME": "refresh_token",
+    # The cookie's Path: where the app's URLs are mounted (login, refresh, logout), so
+    # browsers send the refresh token there and nowhere else. tokens.E008 checks it.
+    "REFRESH_TOKEN_COOKIE_PATH": "/api/auth",
     # True behind HTTPS (tokens.E001 insists when DEBUG is off).
     "REFRESH_TOKEN_COOKIE_SECURE": False,
     "REFRESH_TOKEN_COOKIE_SAMESITE": "Lax",
@@ -37,6 +54,9 @@ DEFAULTS = {
     # django-ratelimit rates: refresh and logout; login, register, password checks.
     "RATE_LIMIT_DEFAULT": "60/m",
     "RATE_LIMIT_LOGIN": "5/m",
+    # Security emails (tokens.notifications): on when the "emails" extra (django-tasks)
+    # is installed, off without it.
+    "SECURITY_NOTIFICATIONS": extras.installed("emails"),
     # Security notifications (tokens.notifications): the link in each email to where the
     # user sees their sessions, or None for no link (the app has no page of its own).
     "SECURITY_NOTIFICATION_SESSIONS_URL": None,
@@ -69,17 +89,55 @@ DEFAULTS = {
 
 
 class TokensSettings:
-    """``tokens_settings.NAME``: ``settings.NAME`` if the project sets it, else the default."""
+    """``tokens_settings.NAME``: ``TOKENS["NAME"]`` if the project sets it, else the default."""
 
-    def __getattr__(self, name: str):
-        if name not in DEFAULTS:
+    def __init__(self) -> None:
+        self._values: dict[str, Any] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in DEFAULTS:
             raise AttributeError(f"tokens has no setting {name!r}")
-        return getattr(settings, name, DEFAULTS[name])
+        if self._values is None:
+            self._values = {**DEFAULTS, **user_settings()}
+        return self._values[name]
 
-    def __setattr__(self, name: str, value) -> None:
-        # Set the Django setting instead (override_settings, pytest-django's settings):
-        # a value stuck on this object would outlive the override.
-        raise AttributeError("tokens_settings is read-only; change the Django setting")
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name != "_values":
+            # Change TOKENS instead (override_settings, pytest-django's settings): a value
+            # stuck on this object would outlive the override.
+            raise AttributeError(f"tokens_settings is read-only; change the {SETTING_NAME} setting")
+        super().__setattr__(name, value)
+
+    def reload(self) -> None:
+        self._values = None
+
+
+def user_settings() -> dict[str, Any]:
+    """The project's ``TOKENS``; ImproperlyConfigured for a key the app does not have."""
+    values = getattr(settings, SETTING_NAME, None) or {}
+    if not isinstance(values, dict):
+        raise ImproperlyConfigured(f"{SETTING_NAME} must be a dict, got {type(values).__name__}.")
+    unknown = sorted(set(values) - set(DEFAULTS))
+    if unknown:
+        raise ImproperlyConfigured(unknown_key_message(unknown[0]))
+    return values
+
+
+def unknown_key_message(name: str) -> str:
+    close = difflib.get_close_matches(name, DEFAULTS, n=1)
+    suggestion = f" Did you mean {close[0]!r}?" if close else ""
+    return (
+        f"{SETTING_NAME} has no key {name!r}.{suggestion} The keys and their defaults are "
+        "in tokens/settings.py (docs/settings.md)."
+    )
 
 
 tokens_settings = TokensSettings()
+
+
+def _reload(*, setting: str, **kwargs) -> None:
+    if setting == SETTING_NAME:
+        tokens_settings.reload()
+
+
+setting_changed.connect(_reload, dispatch_uid="tokens.settings.reload")

@@ -9,8 +9,9 @@ Every key has a ``kid``. Tokens carry the kid of the key that signed them and ar
 verified with the key of that kid only, under that key's own algorithm, so a token can
 never choose its algorithm (no ``none``, no HS256 signed with a public key).
 
-Importable from a settings module (authsite/settings.py validates the environment
-with ``build``): nothing here reads Django settings at import time.
+Importable from a settings module: nothing here reads Django settings at import time.
+HS256 needs nothing more than PyJWT; cryptography and joserfc (the "keys" extra) are
+imported only for ES256 and EdDSA keys.
 """
 
 import base64
@@ -19,11 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.crypto import salted_hmac
-from joserfc.jwk import thumbprint
+
+from tokens import extras
 
 HS256 = "HS256"
 ES256 = "ES256"
@@ -35,11 +35,6 @@ ASYMMETRIC = (ES256, EDDSA)
 # the curve; its EdDSA takes Ed448 too, which jose and most libraries cannot verify:
 # EdDSA here means Ed25519, as it does in practice.
 _EXPECTED = {ES256: "an EC P-256 private key", EDDSA: "an Ed25519 private key"}
-_KEY_CLASSES = {
-    ES256: (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey),
-    EDDSA: (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey),
-}
-_PRIVATE_KEY_TYPES = (ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey)
 # The HS256 key's id is a MAC of this label under the key: stable for one key, different
 # for the next, and it says nothing about the key (a plain hash of a guessable
 # SECRET_KEY would let anyone confirm a guess offline).
@@ -94,7 +89,7 @@ def private_key(pem: str, algorithm: str, *, name: str) -> Key:
     """The signing key of a PEM private key for ``algorithm`` (ES256: P-256, EdDSA:
     Ed25519); ImproperlyConfigured naming ``name`` when it is not one."""
     prepared = _prepare(pem, algorithm, name=name)
-    if not isinstance(prepared, _PRIVATE_KEY_TYPES):
+    if not isinstance(prepared, _private_key_types()):
         raise ImproperlyConfigured(f"{name} must be a PEM private key, got a public key.")
     return _asymmetric_key(prepared, algorithm)
 
@@ -102,6 +97,7 @@ def private_key(pem: str, algorithm: str, *, name: str) -> Key:
 def verifying_key(pem: str, *, name: str) -> Key:
     """The verifying key of a PEM key, private or public, of any asymmetric algorithm we
     sign with (the algorithm follows from the key); ImproperlyConfigured naming ``name``."""
+    _require_keys_extra()
     for algorithm in ASYMMETRIC:
         try:
             prepared = _key_for(algorithm, pem)
@@ -147,6 +143,7 @@ def build(
                 f"ACCESS_TOKEN_ALGORITHM={algorithm} needs a private key: set {signing_name} "
                 f"(manage.py generate_signing_key --algorithm {algorithm} makes one)."
             )
+        _require_keys_extra()
         signing = private_key(signing_pem, algorithm, name=signing_name)
     verifying = {signing.kid: signing}
     for name, pem in verifying_pems:
@@ -157,6 +154,10 @@ def build(
 
 def generate_private_key(algorithm: str) -> str:
     """A new private key for ``algorithm`` (ES256: P-256, EdDSA: Ed25519), as PKCS#8 PEM."""
+    _require_keys_extra()
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
     if algorithm == ES256:
         key = ec.generate_private_key(ec.SECP256R1())
     elif algorithm == EDDSA:
@@ -205,6 +206,26 @@ def key_set() -> KeySet:
     return keys
 
 
+def _require_keys_extra() -> None:
+    if not extras.installed("keys"):
+        raise ImproperlyConfigured(extras.missing("keys"))
+
+
+def _key_classes(algorithm: str) -> tuple[type, ...]:
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+    return {
+        ES256: (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey),
+        EDDSA: (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey),
+    }[algorithm]
+
+
+def _private_key_types() -> tuple[type, ...]:
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+    return (ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey)
+
+
 def _algorithm(name: str) -> jwt.algorithms.Algorithm:
     return jwt.PyJWS().get_algorithm_by_name(name)
 
@@ -212,7 +233,7 @@ def _algorithm(name: str) -> jwt.algorithms.Algorithm:
 def _key_for(algorithm: str, pem: str) -> Any:
     """PyJWT's key object of ``pem`` for ``algorithm``, of the one curve we sign with."""
     prepared = _algorithm(algorithm).prepare_key(pem)
-    if not isinstance(prepared, _KEY_CLASSES[algorithm]):
+    if not isinstance(prepared, _key_classes(algorithm)):
         raise jwt.InvalidKeyError(f"not {_EXPECTED[algorithm]}")
     return prepared
 
@@ -230,7 +251,9 @@ def _prepare(pem: str, algorithm: str, *, name: str) -> Any:
 
 
 def _asymmetric_key(prepared: Any, algorithm: str) -> Key:
-    public = prepared.public_key() if isinstance(prepared, _PRIVATE_KEY_TYPES) else prepared
+    from joserfc.jwk import thumbprint
+
+    public = prepared.public_key() if isinstance(prepared, _private_key_types()) else prepared
     jwk = _algorithm(algorithm).to_jwk(public, as_dict=True)
     kid = thumbprint(jwk)
     return Key(

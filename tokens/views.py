@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.settings import api_settings
 
-from tokens import client, cookies, notifications, schema, services, signing
+from tokens import client, cookies, exceptions, extras, notifications, services, signing
 from tokens import messages as texts
 from tokens.authentication import (
     IntrospectionClientAuthentication,
@@ -36,6 +36,21 @@ from tokens.serializers import (
 from tokens.services import IssuedAccess, IssuedTokens
 from tokens.settings import tokens_settings
 
+if extras.installed("schema"):
+    from tokens import schema
+else:  # the endpoints work the same, only undescribed
+    schema = extras.Undocumented()
+
+
+class TokensView(APIView):
+    """Every tokens endpoint: its errors are ``{"detail": "<CODE>"}`` whatever the
+    project's EXCEPTION_HANDLER (``tokens.exceptions.as_coded``), and an error that
+    means the refresh cookie is dead deletes it."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        exc = exceptions.as_coded(exc)
+        return exceptions.finish(exc, super().handle_exception(exc), self.request, self)
+
 
 def access_response(issued: IssuedAccess | IssuedTokens) -> Response:
     response = Response(
@@ -58,7 +73,7 @@ def token_response(issued: IssuedTokens) -> Response:
 
 
 @schema.login
-class LoginView(APIView):
+class LoginView(TokensView):
     authentication_classes = []
     # DRF checks permissions before throttles: a refused origin spends no budget, so a
     # foreign page in the victim's browser (the victim's IP) cannot lock them out.
@@ -80,7 +95,7 @@ class LoginView(APIView):
 
 
 @schema.refresh
-class RefreshView(APIView):
+class RefreshView(TokensView):
     authentication_classes = []
     permission_classes = [CookieRequestOrigin]
     throttle_classes = [DefaultRate]
@@ -93,7 +108,7 @@ class RefreshView(APIView):
 
 
 @schema.logout
-class LogoutView(APIView):
+class LogoutView(TokensView):
     authentication_classes = [OptionalSessionJWTAuthentication]
     permission_classes = [CookieRequestOrigin]  # only without a bearer token
     throttle_classes = [DefaultRate]
@@ -114,7 +129,7 @@ class LogoutView(APIView):
 
 
 @schema.reauthenticate
-class ReauthenticateView(APIView):
+class ReauthenticateView(TokensView):
     throttle_classes = [PasswordCheckRate]
 
     def post(self, request):
@@ -130,7 +145,7 @@ class ReauthenticateView(APIView):
 
 
 @schema.logout_all
-class LogoutAllView(APIView):
+class LogoutAllView(TokensView):
     permission_classes = [IsAuthenticated, RecentLogin]
     throttle_classes = [SensitiveRate]
 
@@ -147,7 +162,7 @@ class LogoutAllView(APIView):
 
 
 @schema.sessions
-class SessionListView(APIView):
+class SessionListView(TokensView):
     def get(self, request):
         serializer = SessionSerializer(
             services.live_sessions(request.user),
@@ -158,7 +173,7 @@ class SessionListView(APIView):
 
 
 @schema.revoke_session
-class SessionDetailView(APIView):
+class SessionDetailView(TokensView):
     def delete(self, request, session_id):
         if str(session_id) != session_id_of(request):
             # Ending another device's session is destructive; ending one's own is a logout.
@@ -169,7 +184,7 @@ class SessionDetailView(APIView):
 
 
 @schema.notification_preferences
-class NotificationPreferencesView(APIView):
+class NotificationPreferencesView(TokensView):
     """The caller's choice of optional security emails (tokens.notifications)."""
 
     def get(self, request):
@@ -190,7 +205,7 @@ class NotificationPreferencesView(APIView):
 
 
 @schema.introspect
-class IntrospectView(APIView):
+class IntrospectView(TokensView):
     """RFC 7662 token introspection, for services that cannot or should not verify
     access tokens themselves (they see a revocation at once). The body is RFC 7662's
     form or JSON: the project's parsers (DRF's defaults take both)."""
@@ -248,7 +263,7 @@ def _introspection(token) -> dict:
 
 
 @schema.jwks
-class JwksView(APIView):
+class JwksView(TokensView):
     """The public keys that verify access tokens (RFC 7517 JWK Set); empty with HS256."""
 
     authentication_classes = []

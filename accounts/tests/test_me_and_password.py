@@ -3,8 +3,8 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from conftest import PASSWORD
 from tokens.models import RefreshToken, RevokeReason
+from tokens.tests.fixtures import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

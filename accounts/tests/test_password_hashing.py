@@ -11,8 +11,8 @@ from django.contrib.auth.hashers import (
 from django.db import connection
 
 from accounts.models import User
-from conftest import PASSWORD
 from tokens.errors import LOGIN_BAD_CREDENTIALS
+from tokens.tests.fixtures import PASSWORD
 
 PRODUCTION_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

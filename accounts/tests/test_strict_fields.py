@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import PASSWORD
+from tokens.tests.fixtures import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 import time_machine
 
-from conftest import PASSWORD
+from tokens.tests.fixtures import PASSWORD
 
 LOGIN = "/admin/login/"
 NOW = dt.datetime(2030, 1, 1, 12, 0, 0, tzinfo=dt.UTC)
@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _contract_rate(settings):
-    settings.RATE_LIMIT_LOGIN = "5/m"  # conftest raises it for every other test
+    # conftest raises it for every other test
+    settings.TOKENS = {**settings.TOKENS, "RATE_LIMIT_LOGIN": "5/m"}
 
 
 @pytest.fixture(autouse=True)

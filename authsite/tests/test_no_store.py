@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from conftest import PASSWORD
+from tokens.tests.fixtures import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

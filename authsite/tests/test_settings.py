@@ -173,10 +173,11 @@ def email_settings(**env: str) -> subprocess.CompletedProcess:
     """A fresh process with this environment prints the email settings as JSON."""
     script = (
         "import json, django; django.setup(); from django.conf import settings;"
-        "print(json.dumps({name: getattr(settings, name) for name in ("
+        "print(json.dumps({**{name: getattr(settings, name) for name in ("
         "'EMAIL_BACKEND', 'EMAIL_HOST', 'EMAIL_PORT', 'EMAIL_HOST_USER',"
         "'EMAIL_HOST_PASSWORD', 'EMAIL_USE_TLS', 'EMAIL_USE_SSL', 'EMAIL_TIMEOUT',"
-        "'DEFAULT_FROM_EMAIL', 'SECURITY_NOTIFICATION_SESSIONS_URL')}))"
+        "'DEFAULT_FROM_EMAIL')}, 'SECURITY_NOTIFICATION_SESSIONS_URL':"
+        " settings.TOKENS['SECURITY_NOTIFICATION_SESSIONS_URL']}))"
     )
     environment = {
         k: v

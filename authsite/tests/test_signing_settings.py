@@ -1,5 +1,6 @@
 """The access-token signing and introspection variables: a bad value stops start-up
-naming the variable (a fresh ``manage.py check`` process per case, as in test_settings)."""
+naming the variable, or the key it fills (the app's key check, tokens.E004); a fresh
+``manage.py check`` process per case, as in test_settings."""
 
 import pytest
 
@@ -76,18 +77,21 @@ def test_a_bad_value_stops_start_up_naming_the_variable(variables, named):
     assert refused(manage("check", **variables), named)
 
 
-def test_a_wrong_key_file_names_the_file_variable(key_files):
+def test_a_wrong_key_file_is_refused_by_the_key_check(key_files):
+    # The file's text becomes TOKENS["ACCESS_TOKEN_SIGNING_KEY"] (or a verifying key);
+    # the app's system check (tokens.E004) names that key.
     result = manage(
         "check",
         ACCESS_TOKEN_ALGORITHM="EdDSA",
         ACCESS_TOKEN_SIGNING_KEY_FILE=key_files("es.pem", ES_KEY),
     )
-    assert refused(result, "ACCESS_TOKEN_SIGNING_KEY_FILE does not fit")
+    assert refused(result, "ACCESS_TOKEN_SIGNING_KEY does not fit")
+    assert "tokens.E004" in result.stderr
     result = manage(
         "check",
         ACCESS_TOKEN_VERIFYING_KEY_FILES=key_files("junk.pem", "not a key"),
     )
-    assert refused(result, "ACCESS_TOKEN_VERIFYING_KEY_FILES (")
+    assert refused(result, "ACCESS_TOKEN_VERIFYING_KEYS[0] must be a PEM key")
 
 
 def test_both_the_key_and_its_file_is_refused(key_files):

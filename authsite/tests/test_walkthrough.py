@@ -94,7 +94,7 @@ def test_scripts_walkthrough_is_executable():
 def server(tmp_path_factory):
     """gunicorn, DEBUG off, the default rate limits (base_env passes none on)."""
     workdir = tmp_path_factory.mktemp("walkthrough")
-    databases = live.LiveDatabase.for_this_run(workdir)
+    databases = live.LiveDatabase.for_this_run(workdir, project=testing.AUTHSITE)
     try:
         server = testing.start_server(testing.base_env(DATABASE_URL=databases.url()), workdir)
         try:

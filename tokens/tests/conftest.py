@@ -1,9 +1,37 @@
-"""Session-wide live servers: started once, shared, always stopped."""
+"""The tokens app's tests: its fixtures (tokens/tests/fixtures.py), its markers, and
+session-wide live servers (started once, shared, always stopped).
+
+They run under the app's own project, tokens.tests.settings: ``./scripts/test
+tokens/tests`` from a checkout (tokens/tests/pytest.ini), ``python -m pytest --pyargs
+tokens.tests --ds=tokens.tests.settings`` with the wheel installed.
+"""
 
 import pytest
 
-from authsite import testing
 from tokens.tests import live
+from tokens.tests.fixtures import *  # noqa: F403  (pytest finds fixtures by name)
+
+MARKERS = (
+    "redis: needs Redis at REDIS_TEST_URL (default redis://127.0.0.1:6379/1); skipped when "
+    "it is down unless REQUIRE_REDIS=1 turns the skip into a failure",
+    "postgres: needs PostgreSQL (row locks, real concurrent connections); skipped on SQLite "
+    "unless REQUIRE_POSTGRES=1 turns the skip into a failure",
+)
+
+
+def pytest_configure(config):
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    from django.conf import settings
+
+    if settings.ROOT_URLCONF != "tokens.tests.urls":
+        raise pytest.UsageError(
+            "The tokens tests run under their own project, tokens.tests.settings: "
+            "./scripts/test tokens/tests, or --ds=tokens.tests.settings."
+        )
 
 
 @pytest.fixture(scope="session")
@@ -17,17 +45,3 @@ def live_database(live_workdir):
     databases = live.LiveDatabase.for_this_run(live_workdir)
     yield databases
     databases.drop_all()
-
-
-@pytest.fixture(scope="session")
-def fuzz_server(live_database, live_workdir):
-    """One gunicorn worker with rate limits raised, for generated requests."""
-    env = testing.base_env(
-        DATABASE_URL=live_database.url(),
-        RATE_LIMIT_LOGIN="100000/m",
-        RATE_LIMIT_DEFAULT="100000/m",
-        SESSIONS_PER_USER_LIMIT="0",
-    )
-    server = testing.start_server(env, live_workdir)
-    yield server
-    server.stop()

@@ -1,7 +1,13 @@
-"""Databases and Redis for the tests that run real servers (schemathesis, faults,
-workers): a migrated database of each server's own (a copy of a migrated SQLite file, or
-a PostgreSQL database next to pytest-django's test database), PgBouncer in front of it,
-and seeded sessions. The servers themselves come from ``authsite.testing``.
+"""What the tests that run real servers need: the servers themselves (gunicorn and
+``manage.py`` in other processes, each with exactly the environment its test gives it),
+a migrated database of each server's own (a copy of a migrated SQLite file, or a
+PostgreSQL database next to pytest-django's test database), PgBouncer in front of it,
+Redis, and seeded users and sessions.
+
+``TEST_PROJECT`` is the app's own stock-User project (tokens/tests/settings.py); a
+project around the app describes itself the same way (authsite/testing.py) and reuses
+the rest. ``skip_or_fail`` is the one rule for a test that needs something this machine
+may lack: skip locally, fail where CI requires it.
 """
 
 import json
@@ -9,7 +15,10 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +28,189 @@ import psycopg
 import redis
 from psycopg import sql
 
-from authsite.testing import base_env, free_port, manage, skip_or_fail
+import tokens
+from tokens.settings import DEFAULTS
 
 REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/1")
 STARTUP_SECONDS = 60
 SEEDED_PASSWORD = "correct horse battery staple"
+
+
+def skip_or_fail(requirement: str, reason: str) -> None:
+    """Skip the calling test for ``reason``; fail it instead when ``requirement`` is "1"
+    in the environment (CI sets REQUIRE_POSTGRES, REQUIRE_REDIS, REQUIRE_BROWSER)."""
+    import pytest
+
+    if os.environ.get(requirement) == "1":
+        pytest.fail(f"{requirement}=1 but this test {reason}")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    url: str
+    env: dict[str, str]
+    process: subprocess.Popen
+    access_log: Path
+    error_log: Path
+
+    def stop(self) -> None:
+        """Terminate gunicorn (and its workers); kill it if it does not go in time."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=15)
+
+    def errors(self) -> str:
+        return self.error_log.read_text() if self.error_log.exists() else ""
+
+
+@dataclass(frozen=True)
+class Project:
+    """A Django project the tests start in other processes: how to run its
+    ``manage.py`` and its gunicorn, and which variables configure it."""
+
+    settings: str  # DJANGO_SETTINGS_MODULE
+    wsgi: str  # gunicorn's application
+    cwd: Path  # where its packages import from
+    manage_command: tuple[str, ...]
+    # A URL that answers once the server is up (no database, no authentication).
+    ready_path: str
+    # Variables of the calling environment a server must not inherit: each server
+    # gets exactly the configuration its test gives it.
+    own_variables: frozenset[str]
+    gunicorn_config: Path | None = None
+
+    def base_env(self, **overrides: str) -> dict[str, str]:
+        """A production-like environment (DEBUG off, plain HTTP on loopback) plus overrides."""
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in self.own_variables and not key.startswith("PYTEST_")
+        }
+        env.update(
+            DJANGO_SETTINGS_MODULE=self.settings,
+            DEBUG="false",
+            SECRET_KEY=f"live-test-{uuid.uuid4().hex}{uuid.uuid4().hex}",
+            ALLOWED_HOSTS="127.0.0.1,localhost",
+            PYTHONDONTWRITEBYTECODE="1",
+        )
+        env.update(overrides)
+        return env
+
+    def manage(self, env: dict[str, str], *args: str, timeout: float = 120) -> str:
+        """Run manage.py with this environment; its stdout, or an AssertionError with stderr."""
+        result = subprocess.run(
+            [*self.manage_command, *args],
+            cwd=self.cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise AssertionError(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
+        return result.stdout
+
+    def start_server(
+        self,
+        env: dict[str, str],
+        workdir: Path,
+        *,
+        workers: int = 1,
+        port: int | None = None,
+        bind: str | None = None,
+    ) -> Server:
+        """gunicorn serving the project with ``env``; returns once ``ready_path`` answers.
+
+        ``bind`` is gunicorn's (e.g. ``[::]:PORT`` for a dual-stack socket, which must
+        accept IPv4 on 127.0.0.1 too); by default 127.0.0.1 on ``port`` or a free one.
+        The access log records each request's worker pid, status and X-Forwarded-For.
+        """
+        if bind is None:
+            port = port or free_port()
+            bind = f"127.0.0.1:{port}"
+        else:
+            port = int(bind.rsplit(":", 1)[1])
+        tag = uuid.uuid4().hex[:8]
+        access_log, error_log = workdir / f"access-{tag}.log", workdir / f"error-{tag}.log"
+        # The project's production settings (header limits, logging) if it has them, then
+        # this test's own address, workers and log files, which the command line overrides.
+        config = ["--config", str(self.gunicorn_config)] if self.gunicorn_config else []
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                *config,
+                self.wsgi,
+                "--bind",
+                bind,
+                "--workers",
+                str(workers),
+                "--timeout",
+                "60",
+                "--access-logfile",
+                str(access_log),
+                "--access-logformat",
+                '%(p)s %(s)s "%(r)s" %({x-forwarded-for}i)s',
+                "--error-logfile",
+                str(error_log),
+            ],
+            cwd=self.cwd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        server = Server(f"http://127.0.0.1:{port}", env, process, access_log, error_log)
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise AssertionError(f"gunicorn exited at start-up:\n{server.errors()}")
+            try:
+                with urllib.request.urlopen(f"{server.url}{self.ready_path}", timeout=5):
+                    return server
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.2)  # polling a starting process, not waiting for time to pass
+        server.stop()
+        raise AssertionError(
+            f"gunicorn did not answer within {STARTUP_SECONDS}s:\n{server.errors()}"
+        )
+
+
+# The app's own test project: importable wherever tokens is (a checkout or the wheel).
+TEST_PROJECT = Project(
+    settings="tokens.tests.settings",
+    wsgi="tokens.tests.wsgi:application",
+    cwd=Path(tokens.__file__).resolve().parent.parent,
+    manage_command=(sys.executable, "-m", "django"),
+    ready_path="/.well-known/jwks.json",
+    own_variables=frozenset(
+        {
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "DATABASE_URL",
+            "DATABASE_POOLING",
+            "REDIS_URL",
+            "DEBUG",
+            "SECRET_KEY",
+            "EMAIL_FILE_PATH",
+            *DEFAULTS,
+        }
+    ),
+)
+base_env = TEST_PROJECT.base_env
+manage = TEST_PROJECT.manage
+start_server = TEST_PROJECT.start_server
 
 
 def redis_unavailable_reason() -> str | None:
@@ -48,15 +235,16 @@ class LiveDatabase:
 
     workdir: Path
     postgres: dict | None = None  # the parsed DATABASE_URL of a PostgreSQL run
+    project: Project = TEST_PROJECT  # whose migrations make the database
     _template: Path | None = None
     _created: list[str] = field(default_factory=list)
 
     @classmethod
-    def for_this_run(cls, workdir: Path) -> "LiveDatabase":
+    def for_this_run(cls, workdir: Path, project: Project = TEST_PROJECT) -> "LiveDatabase":
         """PostgreSQL when the suite runs on it (DATABASE_URL), SQLite otherwise."""
         url = os.environ.get("DATABASE_URL", "")
         parsed = dj_database_url.parse(url) if url.startswith("postgres") else None
-        return cls(workdir=workdir, postgres=parsed)
+        return cls(workdir=workdir, postgres=parsed, project=project)
 
     @property
     def vendor(self) -> str:
@@ -67,7 +255,11 @@ class LiveDatabase:
         if self.postgres is None:
             if self._template is None:
                 self._template = self.workdir / "template.sqlite3"
-                manage(base_env(DATABASE_URL=f"sqlite:///{self._template}"), "migrate", "-v0")
+                self.project.manage(
+                    self.project.base_env(DATABASE_URL=f"sqlite:///{self._template}"),
+                    "migrate",
+                    "-v0",
+                )
             copy = self.workdir / f"live-{uuid.uuid4().hex[:8]}.sqlite3"
             shutil.copy(self._template, copy)
             return f"sqlite:///{copy}"
@@ -75,7 +267,9 @@ class LiveDatabase:
         with self._admin() as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         self._created.append(name)
-        manage(base_env(DATABASE_URL=self._pg_url(name)), "migrate", "-v0")
+        self.project.manage(
+            self.project.base_env(DATABASE_URL=self._pg_url(name)), "migrate", "-v0"
+        )
         return self._pg_url(name, port=port)
 
     def _pg_url(self, name: str, *, port: int | None = None) -> str:
@@ -180,21 +374,39 @@ def start_pgbouncer(database: LiveDatabase, workdir: Path, *, pool_size: int) ->
     raise AssertionError(f"pgbouncer did not listen within {STARTUP_SECONDS}s:\n{log.read_text()}")
 
 
-def seed_sessions(env: dict[str, str], *, users: int, sessions_per_user: int) -> list[dict]:
+def create_user(
+    env: dict[str, str], login: str, password: str, *, project: Project = TEST_PROJECT
+) -> None:
+    """A user of the server's user model, whose login name is ``login`` (a manage.py shell)."""
+    code = (
+        "from django.contrib.auth import get_user_model\n"
+        "model = get_user_model()\n"
+        f"model._default_manager.create_user(**{{model.USERNAME_FIELD: {login!r}, "
+        f"'password': {password!r}}})\n"
+    )
+    project.manage(env, "shell", "-v", "0", "-c", code)
+
+
+def seed_sessions(
+    env: dict[str, str], *, users: int, sessions_per_user: int, project: Project = TEST_PROJECT
+) -> list[dict]:
     """Create users and live sessions in a server's database (a manage.py shell).
 
-    Returns ``[{"email", "session_id", "access_token", "refresh_token"}]`` interleaved across users
-    (consecutive entries belong to different users): tokens signed with the server's
-    SECRET_KEY. The password is hashed once and shared, so thousands are cheap.
+    Returns ``[{"email", "session_id", "access_token", "refresh_token"}]`` interleaved
+    across users (consecutive entries belong to different users): tokens signed with the
+    server's SECRET_KEY. ``email`` is the login name, an email address whatever the user
+    model. The password is hashed once and shared, so thousands are cheap.
     """
     code = (
         "import json\n"
+        "from django.contrib.auth import get_user_model\n"
         "from django.contrib.auth.hashers import make_password\n"
-        "from accounts.models import User\n"
         "from tokens import services\n"
+        "User = get_user_model()\n"
         f"hashed = make_password({SEEDED_PASSWORD!r})\n"
         "users = User.objects.bulk_create(\n"
-        f"    [User(email=f'fuzz{{u}}@example.com', password=hashed) for u in range({users})])\n"
+        "    [User(**{User.USERNAME_FIELD: f'fuzz{u}@example.com', 'password': hashed})\n"
+        f"     for u in range({users})])\n"
         "out = []\n"
         f"for _ in range({sessions_per_user}):\n"
         "    for user in users:\n"
@@ -204,5 +416,5 @@ def seed_sessions(env: dict[str, str], *, users: int, sessions_per_user: int) ->
         "                    'refresh_token': issued.refresh_token})\n"
         "print(json.dumps(out))\n"
     )
-    output = manage(env, "shell", "-v", "0", "-c", code)
+    output = project.manage(env, "shell", "-v", "0", "-c", code)
     return json.loads(output.strip().splitlines()[-1])

@@ -10,11 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from conftest import PASSWORD
 from tokens import audit, maintenance, services, signals
 from tokens.errors import RefreshTokenInvalid
 from tokens.models import RefreshToken, RevokeReason
 from tokens.tests.factories import make_sessions
+from tokens.tests.fixtures import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 """The bearer scheme as RFC 6750 and RFC 9110 say it: any case of the scheme's name, and
 a challenge that tells a refused token (``error="invalid_token"``) from a missing one.
-tokens/tests/interop/test_clients.py checks the same with openid-client."""
+authsite/tests/interop/test_clients.py checks the same with openid-client."""
 
 import datetime as dt
 

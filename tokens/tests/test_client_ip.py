@@ -31,7 +31,7 @@ def test_client_ip_unwraps_ipv4_mapped_addresses(remote, expected):
 
 
 def test_a_trusted_forwarded_hop_is_unwrapped_too(settings):
-    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TOKENS = {**settings.TOKENS, "TRUSTED_PROXY_COUNT": 1}
     assert client_ip(request("10.0.0.1", "10.9.9.9, ::ffff:198.51.100.7")) == "198.51.100.7"
 
 

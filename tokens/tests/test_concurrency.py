@@ -10,10 +10,10 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from authsite import testing
-from conftest import PASSWORD
 from tokens import crypto
 from tokens.models import RefreshToken
+from tokens.tests import live
+from tokens.tests.fixtures import PASSWORD
 
 THREADS = 16
 
@@ -89,17 +89,17 @@ def post(base: str, path: str, body: dict | None = None, cookie: str | None = No
 def test_concurrent_refreshes_on_sqlite_under_two_gunicorn_workers(tmp_path):
     """SQLite has no row locks; IMMEDIATE transactions and a busy timeout make writers
     queue rather than fail with "database is locked"."""
-    env = testing.base_env(
+    env = live.base_env(
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         RATE_LIMIT_LOGIN="100000/m",
         RATE_LIMIT_DEFAULT="100000/m",
     )
-    testing.manage(env, "migrate", "--noinput")
-    server = testing.start_server(env, tmp_path, workers=2)
+    live.manage(env, "migrate", "--noinput")
+    server = live.start_server(env, tmp_path, workers=2)
     try:
         base = server.url
         email, password = "sqlite@example.com", "a long enough passphrase"
-        assert post(base, "/api/auth/register", {"email": email, "password": password})[0] == 201
+        live.create_user(env, email, password)
         cookies = []
         for _ in range(4):
             status, cookie = post(base, "/api/auth/login", {"email": email, "password": password})

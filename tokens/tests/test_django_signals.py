@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from rest_framework.test import APIClient
 
-from conftest import PASSWORD
+from tokens.tests.fixtures import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,6 @@ import uuid
 
 import pytest
 
-from authsite import testing
 from tokens.errors import RATE_LIMITED
 from tokens.tests import live
 
@@ -37,15 +36,15 @@ def dual_stack_server(live_workdir):
     """The port of one gunicorn worker listening on [::] with the contract's login rate."""
     reason = dual_stack_unavailable_reason()
     if reason is not None:
-        testing.skip_or_fail("REQUIRE_IPV6", reason)
-    env = testing.base_env(
+        live.skip_or_fail("REQUIRE_IPV6", reason)
+    env = live.base_env(
         DATABASE_URL=live.LiveDatabase(workdir=live_workdir).url(),
         # Per hour: a fixed minute window could close between the LIMIT-th and the next
         # login on a loaded machine. One worker: its in-process cache is the whole count.
         RATE_LIMIT_LOGIN=f"{LIMIT}/h",
     )
-    port = testing.free_port()
-    server = testing.start_server(env, live_workdir, bind=f"[::]:{port}")
+    port = live.free_port()
+    server = live.start_server(env, live_workdir, bind=f"[::]:{port}")
     yield port
     server.stop()
 

@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from authsite import testing
 from tokens.errors import RATE_LIMITED, REFRESH_TOKEN_INVALID
 from tokens.tests import live
 
@@ -35,9 +34,9 @@ def instances(live_database, live_workdir):
     """Three gunicorn instances on their own ports, one database, one Redis."""
     # Module scope runs before the autouse marker checks: decide here, start nothing.
     if live_database.postgres is None:
-        testing.skip_or_fail("REQUIRE_POSTGRES", "needs PostgreSQL shared by three instances")
+        live.skip_or_fail("REQUIRE_POSTGRES", "needs PostgreSQL shared by three instances")
     live.skip_or_fail_without_redis()
-    env = testing.base_env(
+    env = live.base_env(
         DATABASE_URL=live_database.url(),
         REDIS_URL=live.REDIS_TEST_URL,
         RATE_LIMIT_LOGIN=LOGIN_RATE,
@@ -46,13 +45,21 @@ def instances(live_database, live_workdir):
         TRUSTED_PROXY_COUNT="1",
     )
     with ThreadPoolExecutor(3) as pool:
-        started = [pool.submit(testing.start_server, env, live_workdir) for _ in range(3)]
+        started = [pool.submit(live.start_server, env, live_workdir) for _ in range(3)]
     servers = [future.result() for future in started]  # raises if one did not start
     try:
-        yield [server.url for server in servers]
+        yield Instances([server.url for server in servers], env)
     finally:
         for server in servers:
             server.stop()
+
+
+class Instances(list):
+    """The instances' URLs, and the environment they share (the database's)."""
+
+    def __init__(self, urls: list[str], env: dict[str, str]) -> None:
+        super().__init__(urls)
+        self.env = env
 
 
 class Client:
@@ -73,10 +80,9 @@ class Client:
         headers = {"X-Forwarded-For": self.ip, "Authorization": f"Bearer {access}"}
         return requests.get(f"{url}/api/users/me", headers=headers, timeout=60).status_code
 
-    def register(self, url: str) -> str:
+    def register(self, env: dict[str, str]) -> str:
         email = f"{uuid.uuid4().hex}@example.com"
-        body = {"email": email, "password": PASSWORD}
-        assert self.post(url, "/api/auth/register", body=body).status_code == 201
+        live.create_user(env, email, PASSWORD)
         return email
 
     def login(self, url: str, email: str) -> tuple[str, str]:
@@ -95,7 +101,7 @@ def refused(response: requests.Response) -> bool:
 def test_the_reuse_interval_holds_across_instances(instances):
     a, b, c = instances
     device = Client()
-    access, first = device.login(a, device.register(a))
+    access, first = device.login(a, device.register(instances.env))
 
     # One cookie refreshed at once on all three instances: one successor for all.
     barrier = threading.Barrier(9)
@@ -149,7 +155,7 @@ def test_rate_limits_are_shared_by_the_instances(instances):
 def test_logout_on_one_instance_is_seen_by_the_next_request_to_another(instances):
     a, b, c = instances
     device = Client()
-    access, cookie = device.login(a, device.register(a))
+    access, cookie = device.login(a, device.register(instances.env))
     assert device.me(b, access) == 200
 
     assert device.post(a, "/api/auth/logout", cookie=cookie).status_code == 200
@@ -161,7 +167,7 @@ def test_logout_on_one_instance_is_seen_by_the_next_request_to_another(instances
 def test_logout_all_on_one_instance_is_seen_by_the_next_request_to_another(instances):
     a, b, c = instances
     phone, laptop = Client(), Client()
-    email = phone.register(a)
+    email = phone.register(instances.env)
     phone_access, phone_cookie = phone.login(a, email)
     laptop_access, laptop_cookie = laptop.login(b, email)
 

@@ -26,7 +26,10 @@ INVALID_CLIENT = {"error": "invalid_client", "detail": NOT_AUTHENTICATED}
 
 @pytest.fixture(autouse=True)
 def _clients(settings):
-    settings.INTROSPECTION_CLIENTS = {"billing": SECRET, "reports": "r" * 40}
+    settings.TOKENS = {
+        **settings.TOKENS,
+        "INTROSPECTION_CLIENTS": {"billing": SECRET, "reports": "r" * 40},
+    }
 
 
 def basic(client_id: str = "billing", secret: str = SECRET) -> dict:
@@ -125,15 +128,22 @@ def test_anything_but_a_live_access_token_is_exactly_inactive(api, access, login
 
 
 def test_es256_tokens_introspect_and_rotate(settings, user, login):
-    settings.ACCESS_TOKEN_ALGORITHM = "ES256"
-    settings.ACCESS_TOKEN_SIGNING_KEY = first = signing.generate_private_key("ES256")
+    first = signing.generate_private_key("ES256")
+    settings.TOKENS = {
+        **settings.TOKENS,
+        "ACCESS_TOKEN_ALGORITHM": "ES256",
+        "ACCESS_TOKEN_SIGNING_KEY": first,
+    }
     old = login().json()["access_token"]
-    settings.ACCESS_TOKEN_SIGNING_KEY = signing.generate_private_key("ES256")
-    settings.ACCESS_TOKEN_VERIFYING_KEYS = [first]
+    settings.TOKENS = {
+        **settings.TOKENS,
+        "ACCESS_TOKEN_SIGNING_KEY": signing.generate_private_key("ES256"),
+        "ACCESS_TOKEN_VERIFYING_KEYS": [first],
+    }
     new = login(client=APIClient()).json()["access_token"]
     assert introspect(old).json()["active"] is True
     assert introspect(new).json()["active"] is True
-    settings.ACCESS_TOKEN_VERIFYING_KEYS = []
+    settings.TOKENS = {**settings.TOKENS, "ACCESS_TOKEN_VERIFYING_KEYS": []}
     assert introspect(old).json() == INACTIVE
 
 
@@ -170,13 +180,16 @@ def test_a_users_bearer_token_is_not_a_service_credential(access):
 
 
 def test_no_clients_configured_means_no_one_may_introspect(settings, access):
-    settings.INTROSPECTION_CLIENTS = {}
+    settings.TOKENS = {**settings.TOKENS, "INTROSPECTION_CLIENTS": {}}
     assert introspect(access).status_code == 401
 
 
 def test_form_encoded_credentials_are_decoded(settings, access):
     """RFC 6749 section 2.3.1: id and secret are form-encoded before Basic encoding."""
-    settings.INTROSPECTION_CLIENTS = {"billing": "a secret:with+odd/chars%and-more-than-32"}
+    settings.TOKENS = {
+        **settings.TOKENS,
+        "INTROSPECTION_CLIENTS": {"billing": "a secret:with+odd/chars%and-more-than-32"},
+    }
     encoded = "a+secret%3Awith%2Bodd%2Fchars%25and-more-than-32"
     assert introspect(access, **basic(secret=encoded)).json()["active"] is True
 
@@ -196,7 +209,7 @@ def test_a_malformed_body_is_invalid_request(access):
 
 
 def test_guesses_at_a_secret_spend_the_rate_limit(settings, access):
-    settings.RATE_LIMIT_INTROSPECTION = "3/m"
+    settings.TOKENS = {**settings.TOKENS, "RATE_LIMIT_INTROSPECTION": "3/m"}
     with time_machine.travel(dt.datetime(2030, 1, 1, tzinfo=dt.UTC), tick=False):
         for _ in range(3):
             assert introspect(access, **basic(secret="guess" * 8)).status_code == 401
@@ -255,7 +268,7 @@ def post_form(**fields):
 @pytest.mark.parametrize("spelling", ["raw", "form-encoded"])
 def test_a_base64_secret_works_raw_and_form_encoded(settings, access, spelling):
     """curl -u, requests and authlib send the secret raw; openid-client form-encodes it."""
-    settings.INTROSPECTION_CLIENTS = {"billing": BASE64_SECRET}
+    settings.TOKENS = {**settings.TOKENS, "INTROSPECTION_CLIENTS": {"billing": BASE64_SECRET}}
     secret = BASE64_SECRET if spelling == "raw" else quote_plus(BASE64_SECRET)
     assert introspect(access, **basic(secret=secret)).json()["active"] is True
 
@@ -317,7 +330,10 @@ def test_two_methods_at_once_are_refused(access):
 def test_every_basic_attempt_makes_the_same_comparisons(settings, monkeypatch, access, headers):
     """Both spellings are compared every time, in constant time, whether the id exists
     or not: nothing in the work done says which spelling matched or that the id is known."""
-    settings.INTROSPECTION_CLIENTS = {"billing": BASE64_SECRET, "reports": SECRET}
+    settings.TOKENS = {
+        **settings.TOKENS,
+        "INTROSPECTION_CLIENTS": {"billing": BASE64_SECRET, "reports": SECRET},
+    }
     compared = []
     real = authentication.constant_time_compare
 
@@ -351,14 +367,14 @@ def from_ip(ip: str, headers: dict | None = None, token: str = "x"):
 
 
 def test_each_service_has_its_own_budget(settings, frozen_minute):
-    settings.RATE_LIMIT_INTROSPECTION = "3/m"
+    settings.TOKENS = {**settings.TOKENS, "RATE_LIMIT_INTROSPECTION": "3/m"}
     assert [from_ip("10.0.0.1").status_code for _ in range(4)] == [200, 200, 200, 429]
     # Another service behind the same address (one NAT, one host) is not held up.
     assert from_ip("10.0.0.1", basic("reports", "r" * 40)).status_code == 200
 
 
 def test_strangers_do_not_spend_a_services_budget(settings, frozen_minute):
-    settings.RATE_LIMIT_INTROSPECTION = "3/m"
+    settings.TOKENS = {**settings.TOKENS, "RATE_LIMIT_INTROSPECTION": "3/m"}
     stranger = [from_ip("10.0.0.9", basic(secret="guess" * 8)).status_code for _ in range(3)]
     stranger += [from_ip("10.0.0.9", {}).status_code for _ in range(2)]
     assert stranger == [401, 401, 401, 429, 429]
@@ -366,6 +382,6 @@ def test_strangers_do_not_spend_a_services_budget(settings, frozen_minute):
 
 
 def test_a_services_answers_do_not_spend_its_addresss_failure_budget(settings, frozen_minute):
-    settings.RATE_LIMIT_INTROSPECTION = "3/m"
+    settings.TOKENS = {**settings.TOKENS, "RATE_LIMIT_INTROSPECTION": "3/m"}
     assert [from_ip("10.0.0.1").status_code for _ in range(3)] == [200, 200, 200]
     assert from_ip("10.0.0.1", basic(secret="guess" * 8)).status_code == 401

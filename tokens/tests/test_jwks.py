@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_jwks_is_empty_with_hs256_and_cacheable(api, settings):
-    settings.JWKS_MAX_AGE = dt.timedelta(seconds=123)
+    settings.TOKENS = {**settings.TOKENS, "JWKS_MAX_AGE": dt.timedelta(seconds=123)}
     response = api.get("/.well-known/jwks.json")
     assert response.status_code == 200
     assert response.json() == {"keys": []}
@@ -21,9 +21,12 @@ def test_jwks_is_empty_with_hs256_and_cacheable(api, settings):
 
 @pytest.mark.parametrize("algorithm", ["ES256", "EdDSA"])
 def test_jwks_publishes_the_keys_that_verify_our_tokens(api, settings, user, login, algorithm):
-    settings.ACCESS_TOKEN_ALGORITHM = algorithm
-    settings.ACCESS_TOKEN_SIGNING_KEY = signing.generate_private_key(algorithm)
-    settings.ACCESS_TOKEN_VERIFYING_KEYS = [signing.generate_private_key("ES256")]
+    settings.TOKENS = {
+        **settings.TOKENS,
+        "ACCESS_TOKEN_ALGORITHM": algorithm,
+        "ACCESS_TOKEN_SIGNING_KEY": signing.generate_private_key(algorithm),
+        "ACCESS_TOKEN_VERIFYING_KEYS": [signing.generate_private_key("ES256")],
+    }
     token = login().json()["access_token"]
     response = api.get("/.well-known/jwks.json")
     assert response["Cache-Control"] == "public, max-age=300"

@@ -12,8 +12,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from conftest import PASSWORD
 from tokens.models import RefreshToken, RevokeReason
+from tokens.tests.fixtures import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -129,23 +129,6 @@ def test_the_session_list_never_shows_a_session_of_an_old_password(user, login, 
     headers = {"HTTP_AUTHORIZATION": f"Bearer {current.access_token}"}
     listed = api.get("/api/auth/sessions", **headers).json()
     assert [s["id"] for s in listed] == [str(current.session.id)]
-
-
-@pytest.mark.project
-def test_change_password_through_the_api_keeps_the_callers_session(api, user, login, bearer):
-    other = APIClient()
-    other_headers = bearer(login(client=other))
-    current = login()
-    response = api.post(
-        "/api/auth/change-password",
-        {"current_password": PASSWORD, "new_password": NEW},
-        format="json",
-        **bearer(current),
-    )
-    assert response.json()["revoked"] == 1
-    assert api.get("/api/users/me", **bearer(current)).status_code == 200
-    assert api.post("/api/auth/refresh").status_code == 200
-    assert other.get("/api/users/me", **other_headers).status_code == 401
 
 
 def test_the_audit_log_records_the_password_change(user, other_device, caplog):

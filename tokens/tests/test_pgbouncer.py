@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from authsite import testing
 from tokens.errors import REFRESH_TOKEN_INVALID
 from tokens.tests import live
 
@@ -31,11 +30,11 @@ def pooled(live_database, live_workdir):
     """(server, pgbouncer): gunicorn with DATABASE_POOLING=transaction behind PgBouncer."""
     # Module scope runs before the autouse marker checks: decide here, start nothing.
     if live_database.postgres is None:
-        testing.skip_or_fail("REQUIRE_POSTGRES", "needs PostgreSQL behind PgBouncer")
+        live.skip_or_fail("REQUIRE_POSTGRES", "needs PostgreSQL behind PgBouncer")
     live.skip_or_fail_without_pgbouncer()
     bouncer = live.start_pgbouncer(live_database, live_workdir, pool_size=POOL_SIZE)
     try:
-        env = testing.base_env(
+        env = live.base_env(
             DATABASE_URL=live_database.url(port=bouncer.port),  # migrated directly
             DATABASE_POOLING="transaction",
             RATE_LIMIT_LOGIN="100000/m",
@@ -43,7 +42,7 @@ def pooled(live_database, live_workdir):
             # Threads, so that 16 requests at once are 16 database connections.
             GUNICORN_CMD_ARGS="--threads 8",
         )
-        server = testing.start_server(env, live_workdir, workers=2)
+        server = live.start_server(env, live_workdir, workers=2)
         try:
             yield server, bouncer
         finally:
@@ -52,12 +51,9 @@ def pooled(live_database, live_workdir):
         bouncer.stop()
 
 
-def new_user(url: str) -> str:
+def new_user(server: live.Server) -> str:
     email = f"{uuid.uuid4().hex}@example.com"
-    response = requests.post(
-        f"{url}/api/auth/register", json={"email": email, "password": PASSWORD}, timeout=30
-    )
-    assert response.status_code == 201, response.text
+    live.create_user(server.env, email, PASSWORD)
     return email
 
 
@@ -81,7 +77,7 @@ def refresh(url: str, cookie: str) -> requests.Response:
 
 def test_sixteen_concurrent_refreshes_through_pgbouncer_agree(pooled):
     server, bouncer = pooled
-    _, cookie = login(server.url, new_user(server.url))
+    _, cookie = login(server.url, new_user(server))
     database = server.env["DATABASE_URL"].rsplit("/", 1)[1]
     barrier = threading.Barrier(THREADS)
 
@@ -108,7 +104,7 @@ def test_sixteen_concurrent_refreshes_through_pgbouncer_agree(pooled):
 
 def test_a_retry_inside_the_reuse_interval_gets_the_same_successor(pooled):
     server, _ = pooled
-    _, first = login(server.url, new_user(server.url))
+    _, first = login(server.url, new_user(server))
     response = refresh(server.url, first)
     assert response.status_code == 200
     successor = response.cookies[COOKIE]
@@ -122,7 +118,7 @@ def test_a_retry_inside_the_reuse_interval_gets_the_same_successor(pooled):
 
 def test_logout_revokes_both_tokens_at_once(pooled):
     server, _ = pooled
-    _, first = login(server.url, new_user(server.url))
+    _, first = login(server.url, new_user(server))
     response = refresh(server.url, first)
     access, cookie = response.json()["access_token"], response.cookies[COOKIE]
     me = f"{server.url}/api/users/me"

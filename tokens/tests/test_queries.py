@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from conftest import PASSWORD
+from tokens.tests.fixtures import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -146,7 +146,7 @@ def test_login_from_a_new_device_adds_the_email_task(api, user, login, data_quer
 def test_login_at_the_session_cap_adds_one_eviction_update(
     api, user, settings, login, data_queries
 ):
-    settings.SESSIONS_PER_USER_LIMIT = 2
+    settings.TOKENS = {**settings.TOKENS, "SESSIONS_PER_USER_LIMIT": 2}
     login(client=APIClient())
     login(client=APIClient())
     with data_queries() as statements:
@@ -185,7 +185,7 @@ def test_reauthenticate_is_auth_plus_one_update(api, user, login, bearer, data_q
 
 
 def test_refused_step_up_is_the_auth_query_only(api, user, login, bearer, settings, data_queries):
-    settings.REAUTHENTICATION_MAX_AGE = 1
+    settings.TOKENS = {**settings.TOKENS, "REAUTHENTICATION_MAX_AGE": 1}
     headers = bearer(login())
     with time_machine.travel(timezone.now() + timedelta(seconds=5)):
         with data_queries() as statements:
@@ -213,32 +213,6 @@ def test_revoke_one_session_is_auth_plus_one_update(api, user, login, bearer, da
     assert len(statements) == 2, statements
 
 
-@pytest.mark.project
-def test_change_password_queries(api, user, login, bearer, data_queries):
-    login(client=APIClient())
-    headers = bearer(login())
-    with data_queries() as statements:
-        response = api.post(
-            "/api/auth/change-password",
-            {"current_password": PASSWORD, "new_password": "another fine passphrase"},
-            format="json",
-            **headers,
-        )
-        assert response.status_code == 200
-    # auth; bind the caller's session to the new password; revoke the others; the
-    # password update; its receiver's revoke of sessions of older passwords (none left);
-    # once that commits, the password email's task
-    assert len(statements) == 6, statements
-    assert is_enqueue(statements[5])
-
-
-@pytest.mark.project
-def test_health_is_one_query(api, db, data_queries):
-    with data_queries() as statements:
-        assert api.get("/api/health").json() == {"status": "ok"}
-    assert len(statements) == 1
-
-
 def test_notification_preferences_read_and_write(api, user, login, bearer, data_queries):
     headers = bearer(login())
     with data_queries() as statements:
@@ -253,7 +227,7 @@ def test_notification_preferences_read_and_write(api, user, login, bearer, data_
 
 
 def test_introspection_is_one_query(api, user, login, settings, data_queries):
-    settings.INTROSPECTION_CLIENTS = {"billing": "b" * 40}
+    settings.TOKENS = {**settings.TOKENS, "INTROSPECTION_CLIENTS": {"billing": "b" * 40}}
     access = login().json()["access_token"]
     service = APIClient(
         HTTP_AUTHORIZATION="Basic " + base64.b64encode(b"billing:" + b"b" * 40).decode()

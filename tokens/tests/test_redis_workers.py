@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from authsite import testing
 from tokens.errors import RATE_LIMITED
 from tokens.tests import live
 
@@ -24,7 +23,7 @@ LOG_WAIT_SECONDS = 10
 def two_workers(live_workdir):
     live.skip_or_fail_without_redis()  # before starting anything (module scope runs first)
     sqlite = live.LiveDatabase(workdir=live_workdir)  # the workers' database is incidental
-    env = testing.base_env(
+    env = live.base_env(
         DATABASE_URL=sqlite.url(),
         REDIS_URL=live.REDIS_TEST_URL,
         # Per hour: a fixed minute window could close in the middle of a round.
@@ -33,7 +32,7 @@ def two_workers(live_workdir):
         # round without touching anybody else's keys in the shared Redis.
         TRUSTED_PROXY_COUNT="1",
     )
-    server = testing.start_server(env, live_workdir, workers=2)
+    server = live.start_server(env, live_workdir, workers=2)
     yield server
     server.stop()
 
@@ -49,7 +48,7 @@ def login(url: str, client_ip: str, email: str) -> requests.Response:
     )
 
 
-def workers_of(server: testing.Server, client_ip: str, count: int) -> list[str]:
+def workers_of(server: live.Server, client_ip: str, count: int) -> list[str]:
     """The pid of the worker that served each of this client's ``count`` requests.
 
     A worker logs a request just after answering it, so the last line may lag.

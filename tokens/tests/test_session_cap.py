@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_login_beyond_the_cap_evicts_the_least_recently_used(settings, user):
-    settings.SESSIONS_PER_USER_LIMIT = 3
+    settings.TOKENS = {**settings.TOKENS, "SESSIONS_PER_USER_LIMIT": 3}
     t0 = timezone.now()
     first = services.start_session(user, now=t0)
     second = services.start_session(user, now=t0 + timedelta(minutes=1))
@@ -33,7 +33,7 @@ def test_login_beyond_the_cap_evicts_the_least_recently_used(settings, user):
 
 
 def test_evicted_sessions_access_token_dies(settings, api, user, login, bearer):
-    settings.SESSIONS_PER_USER_LIMIT = 1
+    settings.TOKENS = {**settings.TOKENS, "SESSIONS_PER_USER_LIMIT": 1}
     old = login()
     assert api.get("/api/users/me", **bearer(old)).status_code == 200
     new = login(client=APIClient())
@@ -44,7 +44,7 @@ def test_evicted_sessions_access_token_dies(settings, api, user, login, bearer):
 
 
 def test_other_users_and_dead_sessions_do_not_count(settings, user, make_user):
-    settings.SESSIONS_PER_USER_LIMIT = 2
+    settings.TOKENS = {**settings.TOKENS, "SESSIONS_PER_USER_LIMIT": 2}
     bob = make_user("bob@example.com")
     make_sessions(bob, 5)
     make_sessions(user, 5, expires_in=-timedelta(seconds=1))
@@ -56,7 +56,7 @@ def test_other_users_and_dead_sessions_do_not_count(settings, user, make_user):
 
 
 def test_zero_means_no_limit(settings, user):
-    settings.SESSIONS_PER_USER_LIMIT = 0
+    settings.TOKENS = {**settings.TOKENS, "SESSIONS_PER_USER_LIMIT": 0}
     make_sessions(user, 120)
     services.start_session(user)
     assert RefreshToken.objects.live().filter(user=user).count() == 121
@@ -64,7 +64,7 @@ def test_zero_means_no_limit(settings, user):
 
 @pytest.mark.parametrize("existing", [5, 60])
 def test_eviction_costs_the_same_queries_however_many_are_evicted(settings, user, existing):
-    settings.SESSIONS_PER_USER_LIMIT = 3
+    settings.TOKENS = {**settings.TOKENS, "SESSIONS_PER_USER_LIMIT": 3}
     make_sessions(user, existing)
     with CaptureQueriesContext(connection) as ctx:
         services.start_session(user)

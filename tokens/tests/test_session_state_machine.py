@@ -174,11 +174,14 @@ class SessionMachine(RuleBasedStateMachine):
 
 @pytest.mark.django_db
 def test_session_state_machine(settings):
-    settings.REFRESH_TOKEN_LIFETIME = IDLE
-    settings.REFRESH_TOKEN_ABSOLUTE_LIFETIME = ABSOLUTE
-    settings.REFRESH_TOKEN_REUSE_INTERVAL = REUSE
-    settings.REFRESH_TOKEN_ROTATE = True
-    settings.SESSIONS_PER_USER_LIMIT = 0
+    settings.TOKENS = {
+        **settings.TOKENS,
+        "REFRESH_TOKEN_LIFETIME": IDLE,
+        "REFRESH_TOKEN_ABSOLUTE_LIFETIME": ABSOLUTE,
+        "REFRESH_TOKEN_REUSE_INTERVAL": REUSE,
+        "REFRESH_TOKEN_ROTATE": True,
+        "SESSIONS_PER_USER_LIMIT": 0,
+    }
     run_state_machine_as_test(
         SessionMachine,
         settings=hypothesis_settings(

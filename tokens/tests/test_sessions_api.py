@@ -73,13 +73,6 @@ def test_delete_someone_elses_or_an_unknown_session_is_404(api, user, make_user,
     assert RefreshToken.objects.get(pk=current_sid(bobs)).revoked_at is None
 
 
-@pytest.mark.project
-def test_delete_with_a_malformed_id_is_json_404(api, user, login, bearer):
-    response = api.delete("/api/auth/sessions/not-a-uuid", **bearer(login()))
-    assert response.status_code == 404
-    assert response.json() == {"detail": "NOT_FOUND"}
-
-
 def test_sessions_need_a_bearer_token(api):
     assert api.get("/api/auth/sessions").status_code == 401
     response = api.delete(f"/api/auth/sessions/{uuid.uuid4()}")
@@ -123,7 +116,7 @@ def test_sessions_name_their_device_parsed_once_at_login(api, user, login, beare
     api.credentials(HTTP_USER_AGENT=CHROME_ON_LINUX)
     headers = bearer(login())
     # Listing parses nothing: the device was stored with the session.
-    monkeypatch.setattr(devices, "parse", None)
+    monkeypatch.setattr(devices, "describe", None)
     [session] = api.get("/api/auth/sessions", **headers).json()
     assert session["device"] == "Chrome on Linux"
     assert session["user_agent"] == CHROME_ON_LINUX

@@ -23,9 +23,12 @@ ED_KEY = signing.generate_private_key(signing.EDDSA)
 
 
 def use(settings, algorithm: str, key: str | None = None, verifying=()) -> signing.KeySet:
-    settings.ACCESS_TOKEN_ALGORITHM = algorithm
-    settings.ACCESS_TOKEN_SIGNING_KEY = key
-    settings.ACCESS_TOKEN_VERIFYING_KEYS = list(verifying)
+    settings.TOKENS = {
+        **settings.TOKENS,
+        "ACCESS_TOKEN_ALGORITHM": algorithm,
+        "ACCESS_TOKEN_SIGNING_KEY": key,
+        "ACCESS_TOKEN_VERIFYING_KEYS": list(verifying),
+    }
     return signing.key_set()
 
 
@@ -201,8 +204,11 @@ def test_tampered_and_expired_tokens_are_refused(settings):
     ],
 )
 def test_a_bad_configuration_names_the_setting(settings, algorithm, pem, message):
-    settings.ACCESS_TOKEN_ALGORITHM = algorithm
-    settings.ACCESS_TOKEN_SIGNING_KEY = pem
+    settings.TOKENS = {
+        **settings.TOKENS,
+        "ACCESS_TOKEN_ALGORITHM": algorithm,
+        "ACCESS_TOKEN_SIGNING_KEY": pem,
+    }
     with pytest.raises(ImproperlyConfigured, match=message):
         signing.key_set()
     (error,) = check_access_token_keys(None)

@@ -12,11 +12,11 @@ from rest_framework.response import Response
 from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.views import APIView
 
-from conftest import PASSWORD
 from tokens import notifications
 from tokens.authentication import SessionJWTAuthentication
 from tokens.models import RefreshToken
 from tokens.permissions import RecentLogin
+from tokens.tests.fixtures import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -190,7 +190,7 @@ def test_revoking_ones_own_session_is_a_logout_and_needs_no_proof(api, user, log
 
 
 def test_max_age_zero_turns_the_check_off(api, user, login, bearer, clock, settings):
-    settings.REAUTHENTICATION_MAX_AGE = 0
+    settings.TOKENS = {**settings.TOKENS, "REAUTHENTICATION_MAX_AGE": 0}
     headers = bearer(login())
     clock.shift(timedelta(minutes=59))
     assert api.post("/api/auth/logout-all", **headers).status_code == 200
@@ -199,35 +199,8 @@ def test_max_age_zero_turns_the_check_off(api, user, login, bearer, clock, setti
 def test_the_max_age_setting_is_read_at_each_request(api, user, login, bearer, clock, settings):
     headers = bearer(login())
     clock.shift(timedelta(seconds=120))
-    settings.REAUTHENTICATION_MAX_AGE = 60
+    settings.TOKENS = {**settings.TOKENS, "REAUTHENTICATION_MAX_AGE": 60}
     assert api.post("/api/auth/logout-all", **headers).json() == REQUIRED
-
-
-@pytest.mark.project  # change-password is this project's endpoint (accounts)
-def test_change_password_renews_the_proof(api, user, login, clock):
-    token = login().json()["access_token"]
-    clock.shift(STALE)
-    response = api.post(
-        "/api/auth/change-password",
-        {"current_password": PASSWORD, "new_password": "another long passphrase"},
-        format="json",
-        **auth(token),
-    )
-    assert response.status_code == 200
-    refreshed = api.post("/api/auth/refresh")
-    assert claims(refreshed)["auth_time"] == int((T0 + STALE).timestamp())
-
-
-@pytest.mark.project  # change-password is this project's endpoint (accounts)
-def test_reauthenticate_shares_its_budget_with_change_password(api, user, login, settings):
-    token = login().json()["access_token"]
-    settings.RATE_LIMIT_LOGIN = "3/m"
-    for _ in range(3):
-        wrong = {"current_password": "wrong", "new_password": "another long passphrase"}
-        api.post("/api/auth/change-password", wrong, format="json", **auth(token))
-    response = reauthenticate(api, token)
-    assert response.status_code == 429
-    assert response.json() == {"detail": "RATE_LIMITED"}
 
 
 # RecentLogin in a project's own view.
@@ -281,7 +254,7 @@ def test_a_token_without_auth_time_is_not_recent(api, user, login, settings):
 def test_a_max_age_that_is_not_whole_seconds_fails_the_system_check(settings, value):
     from tokens.checks import check_reauthentication_max_age
 
-    settings.REAUTHENTICATION_MAX_AGE = value
+    settings.TOKENS = {**settings.TOKENS, "REAUTHENTICATION_MAX_AGE": value}
     (error,) = check_reauthentication_max_age(None)
     assert error.id == "tokens.E005"
     assert "REAUTHENTICATION_MAX_AGE" in error.msg
@@ -291,7 +264,7 @@ def test_a_max_age_that_is_not_whole_seconds_fails_the_system_check(settings, va
 def test_whole_seconds_pass_the_system_check(settings, value):
     from tokens.checks import check_reauthentication_max_age
 
-    settings.REAUTHENTICATION_MAX_AGE = value
+    settings.TOKENS = {**settings.TOKENS, "REAUTHENTICATION_MAX_AGE": value}
     assert check_reauthentication_max_age(None) == []
 
 
@@ -316,7 +289,7 @@ def test_login_and_reauthenticate_share_one_budget_of_guesses_per_account(
     api, user, login, settings
 ):
     # A thief with an access token must not get the login budget and another one on top.
-    settings.RATE_LIMIT_LOGIN = "3/m"
+    settings.TOKENS = {**settings.TOKENS, "RATE_LIMIT_LOGIN": "3/m"}
     token = login().json()["access_token"]  # 1
     wrong = {"email": user.get_username(), "password": "guess"}
     for _ in range(2):  # 2, 3

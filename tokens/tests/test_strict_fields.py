@@ -8,9 +8,9 @@ are strings by nature: there "true" still means true.
 import pytest
 from rest_framework import serializers
 
-from conftest import PASSWORD
 from tokens.fields import StrictBooleanField, StrictCharField
 from tokens.models import RefreshToken
+from tokens.tests.fixtures import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,7 @@
 """``manage.py generate_signing_key --algorithm ES256|EdDSA``: a new access-token key."""
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tokens import signing
 
@@ -18,7 +19,10 @@ class Command(BaseCommand):
         parser.add_argument("--algorithm", choices=signing.ASYMMETRIC, default=signing.ES256)
 
     def handle(self, *args, algorithm: str, **options) -> None:
-        pem = signing.generate_private_key(algorithm)
+        try:
+            pem = signing.generate_private_key(algorithm)
+        except ImproperlyConfigured as exc:  # the "keys" extra is not installed
+            raise CommandError(str(exc)) from None
         key = signing.private_key(pem, algorithm, name="the new key")
         # stdout is the key alone, so "> next.pem" captures nothing else.
         self.stdout.write(pem, ending="")

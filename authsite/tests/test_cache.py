@@ -1,4 +1,4 @@
-"""tokens.cache.RedisCache keeps Django's cache contract, against a real Redis."""
+"""authsite.cache.RedisCache keeps Django's cache contract, against a real Redis."""
 
 import uuid
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.redis
 @pytest.fixture
 def cache(settings):
     settings.CACHES = {
-        "default": {"BACKEND": "tokens.cache.RedisCache", "LOCATION": live.REDIS_TEST_URL}
+        "default": {"BACKEND": "authsite.cache.RedisCache", "LOCATION": live.REDIS_TEST_URL}
     }
     cache = caches["default"]
     yield cache

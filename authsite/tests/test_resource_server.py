@@ -22,8 +22,6 @@ from authsite import testing
 from tokens import signing
 from tokens.tests import live
 
-pytestmark = pytest.mark.project
-
 EXAMPLE = testing.ROOT / "examples" / "resource_server"
 CLIENT_SECRET = secrets.token_urlsafe(32)
 EMAIL, PASSWORD = "ada@example.com", "correct horse battery staple"

@@ -14,7 +14,6 @@ from authsite import testing
 from tokens.errors import SERVICE_UNAVAILABLE
 
 # The project's settings (REDIS_URL, its cache OPTIONS), not the tokens app alone.
-pytestmark = pytest.mark.project
 
 WORKERS = 2
 REQUESTS = 8  # four per worker, one after the other on each

@@ -13,12 +13,12 @@ import pytest
 import requests
 
 from authsite import testing
+from authsite.tests.interop import node as node_clients
+from authsite.tests.interop.conftest import register_and_login
 from tokens import signing
-from tokens.tests.interop import node as node_clients
-from tokens.tests.interop.conftest import register_and_login
 from web.tests import browser as chromium
 
-pytestmark = [pytest.mark.project, pytest.mark.browser]
+pytestmark = [pytest.mark.browser]
 
 JOSE = "/node_modules/jose/dist/webapi/index.js"
 

@@ -2,13 +2,11 @@
 in the database (django-tasks' database backend), and ``manage.py db_worker`` (the real
 command, in its own process) sends it through the email backend EMAIL_URL names."""
 
-import pytest
 import requests
 
 from authsite import testing
 
 # The project's server and register endpoint, not the tokens app alone.
-pytestmark = pytest.mark.project
 
 PASSWORD = "a long enough passphrase"
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"

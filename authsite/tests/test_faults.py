@@ -9,7 +9,6 @@ from tokens.errors import SERVICE_UNAVAILABLE
 from tokens.tests.tcp_proxy import TcpProxy
 
 # The project (its endpoints, middleware, docs), not the tokens app alone.
-pytestmark = pytest.mark.project
 
 PASSWORD = "a long enough passphrase"
 

@@ -11,11 +11,9 @@ import requests
 from authlib.integrations.requests_client import OAuth2Session
 
 from authsite import testing
+from authsite.tests.interop.conftest import register_and_login
 from tokens import signing
 from tokens.errors import NOT_AUTHENTICATED
-from tokens.tests.interop.conftest import register_and_login
-
-pytestmark = pytest.mark.project
 
 ISSUER = "https://auth.example.test"
 AUDIENCE = "billing-api"

@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from tokens.tests.interop import node as node_clients
+from authsite.tests.interop import node as node_clients
 
 EMAIL, PASSWORD = "ada@example.com", "correct horse battery staple"
 

@@ -20,7 +20,6 @@ from authsite import testing
 from tokens.tests import live
 
 # The live server is the project's (authsite), whatever settings the suite runs with.
-pytestmark = pytest.mark.project
 
 WORKERS = 4
 AT_ONCE = 4  # logins of the one user in flight together

@@ -11,7 +11,6 @@ import collections
 import itertools
 import json
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -25,10 +24,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from authsite import testing
 from tokens.tests import live
 
 # The project (its endpoints, middleware, docs), not the tokens app alone.
-pytestmark = pytest.mark.project
 
 CHECKS = [
     not_a_server_error,
@@ -82,7 +81,11 @@ class Credentials:
 def test_generated_requests_never_5xx_and_conform(fuzz_server):
     url = fuzz_server.url
     schema = schemathesis.openapi.from_url(f"{url}/api/schema/?format=json")
-    credentials = Credentials(live.seed_sessions(fuzz_server.env, users=150, sessions_per_user=10))
+    credentials = Credentials(
+        live.seed_sessions(
+            fuzz_server.env, users=150, sessions_per_user=10, project=testing.AUTHSITE
+        )
+    )
     cookie_name = "refresh_token"
     requests_by_operation: collections.Counter = collections.Counter()
     statuses: collections.Counter = collections.Counter()

@@ -1,3 +1,6 @@
+"""The test project's URLs: the app where the docs mount it, and a view of the
+project's own behind the app's authentication."""
+
 from django.contrib import admin
 from django.urls import include, path
 from rest_framework.response import Response
