@@ -55,3 +55,18 @@ def test_an_8_kb_cookie_reaches_django_and_gets_a_json_4xx(server, path):
     assert status == 401, body[:200]
     assert headers["Content-Type"].startswith("application/json"), body[:200]
     assert "detail" in json.loads(body)
+
+
+@pytest.mark.parametrize(
+    "variable,value",
+    [
+        # Each stops manage.py through a system check of the tokens app (tokens/checks.py).
+        ("REFRESH_TOKEN_COOKIE_SAMESITE", "none"),  # SameSite=None without Secure
+        ("REFRESH_TOKEN_COOKIE_NAME", "__Host-refresh"),
+    ],
+)
+def test_gunicorn_refuses_to_serve_a_misconfiguration_naming_it(tmp_path, variable, value):
+    env = testing.base_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", **{variable: value})
+    with pytest.raises(AssertionError, match="gunicorn exited at start-up") as refused:
+        testing.start_server(env, tmp_path).stop()
+    assert variable in str(refused.value)
