@@ -10,8 +10,9 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
+from rest_framework.exceptions import Throttled
 
-from tokens import ratelimit
+from tokens import known_devices, ratelimit
 from tokens.errors import RateLimitUnavailable
 
 
@@ -19,30 +20,45 @@ class AdminSite(admin.AdminSite):
     @method_decorator(never_cache)
     @login_not_required
     def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
-        """Django's login view, refused with 429 (before any password check) once the
-        client IP or the submitted username is over RATE_LIMIT_LOGIN. Only POSTs count:
-        loading the form checks nothing."""
-        if request.method == "POST":
-            try:
-                retry_after = ratelimit.count(
-                    request,
-                    group=f"{type(self).__module__}.{type(self).__qualname__}.login",
-                    rate_setting="RATE_LIMIT_LOGIN",
-                    keys=ratelimit.LOGIN_KEYS,
-                )
-            except RateLimitUnavailable:
-                # Fail closed, as the API does: no counting, no guessing.
-                return HttpResponse(
-                    "Login is unavailable, try again later.",
-                    status=503,
-                    content_type="text/plain; charset=utf-8",
-                    headers={"Retry-After": "5"},
-                )
+        """Django's login view, limited like the API's login: every POST per client IP,
+        and failed password checks per account (or per known device, which a successful
+        login here remembers as the API's does). Over a limit: 429 before any password
+        check. Loading the form checks nothing and counts nothing."""
+        if request.method != "POST":
+            return super().login(request, extra_context)
+        username, password = request.POST.get("username"), request.POST.get("password")
+        try:
+            retry_after = ratelimit.count(
+                request,
+                group=f"{type(self).__module__}.{type(self).__qualname__}.login",
+                rate_setting="RATE_LIMIT_LOGIN",
+                keys=ratelimit.IP_KEYS,
+            )
             if retry_after:
-                return HttpResponse(
-                    "Too many login attempts. Try again later.",
-                    status=429,
-                    content_type="text/plain; charset=utf-8",
-                    headers={"Retry-After": str(retry_after)},
-                )
-        return super().login(request, extra_context)
+                return _too_many(retry_after)
+            if not (username and password):  # the form refuses it without a check
+                return super().login(request, extra_context)
+            with ratelimit.password_guess(request, username):
+                response = super().login(request, extra_context)
+        except RateLimitUnavailable:
+            # Fail closed, as the API does: no counting, no guessing.
+            return HttpResponse(
+                "Login is unavailable, try again later.",
+                status=503,
+                content_type="text/plain; charset=utf-8",
+                headers={"Retry-After": "5"},
+            )
+        except Throttled as exc:
+            return _too_many(exc.wait)
+        if request.user.is_authenticated:
+            known_devices.remember(response, request.user)
+        return response
+
+
+def _too_many(retry_after: int) -> HttpResponse:
+    return HttpResponse(
+        "Too many login attempts. Try again later.",
+        status=429,
+        content_type="text/plain; charset=utf-8",
+        headers={"Retry-After": str(int(retry_after))},
+    )

@@ -206,6 +206,10 @@ TOKENS = {
     "TRUSTED_PROXY_COUNT": env.integer("TRUSTED_PROXY_COUNT", 0, minimum=0),
     "RATE_LIMIT_DEFAULT": env.rate("RATE_LIMIT_DEFAULT", "60/m"),
     "RATE_LIMIT_LOGIN": env.rate("RATE_LIMIT_LOGIN", "5/m"),
+    "DEVICE_COOKIE_NAME": env.string("DEVICE_COOKIE_NAME", "known_device"),
+    "DEVICE_COOKIE_LIFETIME": timedelta(
+        seconds=env.integer("DEVICE_COOKIE_LIFETIME", 31536000, minimum=1)
+    ),
 }
 
 # Security notifications (docs/notifications.md): emails about a sign-in

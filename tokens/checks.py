@@ -221,6 +221,11 @@ def check_refresh_cookie_attributes(app_configs, **kwargs) -> list[checks.CheckM
         )
     if not path.startswith("/"):
         problems.append(f"REFRESH_TOKEN_COOKIE_PATH must start with /, got {path!r}.")
+    if tokens_settings.DEVICE_COOKIE_NAME == name:
+        problems.append(
+            "DEVICE_COOKIE_NAME and REFRESH_TOKEN_COOKIE_NAME are the same: each login "
+            "would overwrite one cookie with the other."
+        )
     return [checks.Error(problem, id="tokens.E007") for problem in problems]
 
 

@@ -3,24 +3,33 @@
 A view opts in with one line, ``throttle_classes = [ratelimit.LoginRate]``. Each view
 class has its own counters; over the limit DRF raises ``Throttled``, which
 the tokens views answer with ``429 {"detail": "RATE_LIMITED"}`` and ``Retry-After``
-(``tokens.exceptions.as_coded``).
-Code outside DRF (the admin's login form) calls ``count`` with the same keys.
-Counters live in the default cache: Redis when ``REDIS_URL`` is set, so every worker and
-host shares them; otherwise one process's memory (see tokens/checks.py).
+(``tokens.exceptions.as_coded``). A password check naming an account runs inside
+``password_guess``, which spends the account's (or the known device's) budget only when
+the check fails. Code outside DRF (the admin's login form) calls ``count`` and
+``password_guess`` the same way.
+Counters live in django-ratelimit's cache (``RATELIMIT_USE_CACHE``): shared by every
+worker and host when it is Redis; one process's memory otherwise, which tokens.E002
+refuses with DEBUG off.
 """
 
 import ipaddress
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_login_failed
+from django.core.cache import caches
 from django.http import HttpRequest
-from django_ratelimit.core import get_usage
-from rest_framework.exceptions import AuthenticationFailed
+from django_ratelimit.core import _get_window, _make_cache_key, _split_rate, get_usage
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from tokens import client, extras
+from tokens import client, extras, known_devices
+from tokens.authentication import session_id_of
 from tokens.errors import RateLimitUnavailable
 from tokens.settings import tokens_settings
 
@@ -45,32 +54,6 @@ def ip_key(group: str, request: HttpRequest) -> str:
     return ip
 
 
-def login_name_key(group: str, request: HttpRequest) -> str | None:
-    """django-ratelimit key: the submitted login name, normalized as it is looked up;
-    None when the body names none."""
-    name = submitted_login_name(request)
-    return normalize_login_name(name) if name is not None else None
-
-
-def user_login_name_key(group: str, request: HttpRequest) -> str | None:
-    """django-ratelimit key: the authenticated caller's login name, normalized as
-    ``login_name_key`` does; None when anonymous."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return None
-    return normalize_login_name(user.get_username())
-
-
-def submitted_login_name(request: HttpRequest) -> str | None:
-    """The login name of a login body, if any: the API's JSON ``email`` or OAuth2 form
-    ``username``, or a Django login form's ``username`` (the admin's)."""
-    data = request.data if isinstance(request, Request) else request.POST
-    if not hasattr(data, "get"):
-        return None
-    value = data.get("email") or data.get("username")
-    return value if isinstance(value, str) and value.strip() else None
-
-
 def normalize_login_name(name: str) -> str:
     """One spelling per account: the user model's own normalization (NFKC, as Django's
     login form applies it), trimmed and lower-cased as the email lookup does. For a
@@ -80,13 +63,14 @@ def normalize_login_name(name: str) -> str:
 
 # (counter suffix, key function) pairs; a key function returning None skips its counter.
 IP_KEYS = (("ip", ip_key),)
-# One account's password guesses, wherever they are made: the API's login, the admin's
-# login form, change-password and reauthenticate count in one shared counter per
-# account (ACCOUNT), so a thief holding an access token gets one budget, not one per door.
-ACCOUNT = "account"
-LOGIN_KEYS = (*IP_KEYS, (ACCOUNT, login_name_key))
-PASSWORD_CHECK_KEYS = (*IP_KEYS, (ACCOUNT, user_login_name_key))
-SHARED_COUNTERS = {ACCOUNT: "tokens.password_guesses"}
+# A live session proving its password again (change-password, reauthenticate) guesses
+# on its own budget: only the session's holder can spend it, so no stranger can take
+# the owner's way back during a takeover, and a stolen access token gets one budget.
+PASSWORD_CHECK_KEYS = (*IP_KEYS, ("session", lambda group, request: session_id_of(request)))
+# Failed password checks naming one account, from clients it does not know, or from one
+# known device (tokens.known_devices): one counter per account or device, shared by the
+# API's login and the admin's login form.
+PASSWORD_GUESSES = "tokens.password_guesses"
 
 
 def count(
@@ -107,7 +91,7 @@ def count(
         try:
             usage = get_usage(
                 request,
-                group=SHARED_COUNTERS.get(suffix, f"{group}:{suffix}"),
+                group=f"{group}:{suffix}",
                 key=lambda g, r, v=value: v,
                 rate=rate,
                 increment=increment,
@@ -123,6 +107,84 @@ def count(
             # second later; time_left is -1 when the cache could not count at all.
             retry_after = max(retry_after, usage["time_left"] + 1, 1)
     return retry_after
+
+
+@contextmanager
+def password_guess(request: HttpRequest, login_name: str) -> Iterator[None]:
+    """Around one password check naming ``login_name``: refuse it (``Throttled``) when
+    its budget is spent, and let it spend that budget only if the check fails.
+
+    The budget is the known device's when the request carries a device cookie for the
+    account (tokens.known_devices), and the account's for unknown clients and for a
+    device whose own budget is spent (OWASP's algorithm: a locked-out device cookie is
+    an unknown client). A guess is taken before the check, so simultaneous guesses
+    cannot all slip under the limit, and given back unless Django reports that the
+    check failed (``user_login_failed`` with this request): a success, a refused or
+    malformed request spend nothing.
+    """
+    device = known_devices.recognise(request, login_name)
+    account = f"account:{normalize_login_name(login_name)}"
+    try:
+        taken = _take(request, f"device:{device}" if device else account)
+    except Throttled:
+        if not device:
+            raise
+        taken = _take(request, account)
+    guessing, failed = request, False
+
+    def on_failure(sender, request=None, **kwargs) -> None:
+        nonlocal failed
+        failed = failed or request is guessing
+
+    user_login_failed.connect(on_failure, weak=False, dispatch_uid=on_failure)
+    try:
+        yield
+    finally:
+        user_login_failed.disconnect(dispatch_uid=on_failure)
+        if taken and not failed:
+            _give_back(taken)
+
+
+def _take(request: HttpRequest, value: str) -> str | None:
+    """Count one guess on ``value``'s counter; the counter's cache key, to give it back,
+    or None when there is nothing to give back. Throttled when it is over the limit."""
+    rate = tokens_settings.RATE_LIMIT_LOGIN
+    key = _cache_key(value, rate)
+    try:
+        usage = get_usage(
+            request, group=PASSWORD_GUESSES, key=lambda g, r: value, rate=rate, increment=True
+        )
+    except (*extras.redis_errors(), OSError) as exc:
+        logger.error("rate-limit cache unavailable: %s", exc.__class__.__name__)
+        raise RateLimitUnavailable() from None
+    if usage is None:  # RATELIMIT_ENABLE is off
+        return None
+    if usage["time_left"] < 0:  # the cache could not count: fail closed
+        raise Throttled(wait=1)
+    if usage["should_limit"]:
+        _give_back(key)
+        raise Throttled(wait=usage["time_left"] + 1)
+    # A window that ended meanwhile holds the guess; the next one must not lose one.
+    return key if key == _cache_key(value, rate) else None
+
+
+def _cache_key(value: str, rate: str) -> str:
+    """django-ratelimit's own key for the counter's current window. It has no way to
+    give a count back, so ``_give_back`` decrements that key itself."""
+    _, period = _split_rate(rate)
+    window = _get_window(value, period)
+    return _make_cache_key(PASSWORD_GUESSES, window, rate, value, get_usage.ALL)
+
+
+def _give_back(key: str) -> None:
+    cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
+    try:
+        cache.decr(key)
+    except ValueError:  # the window's counter has expired: nothing to give back
+        pass
+    except (*extras.redis_errors(), OSError) as exc:
+        # The guess stays counted: stricter, never looser.
+        logger.error("rate-limit cache unavailable: %s", exc.__class__.__name__)
 
 
 class _RateLimit(BaseThrottle):
@@ -160,22 +222,15 @@ class SensitiveRate(_RateLimit):
 
 
 class LoginRate(SensitiveRate):
-    """RATE_LIMIT_LOGIN per client IP and, separately, per submitted email (the
-    account's counter, shared with every other password check of that account).
-
-    The IP limit stops one host guessing many users' passwords; the email limit stops many
-    hosts (a botnet, rotating proxies) guessing one account.
-    """
-
-    keys = LOGIN_KEYS
+    """RATE_LIMIT_LOGIN per client IP, for every attempt: one host guessing many
+    accounts' passwords. Many hosts guessing one account meet ``password_guess``, which
+    the view puts around the password check itself."""
 
 
 class PasswordCheckRate(SensitiveRate):
-    """RATE_LIMIT_LOGIN per client IP and, separately, per authenticated user:
-    change-password and reauthenticate, whose password checks a stolen access token
-    could otherwise spread over many addresses. The per-user counter is the account's,
-    shared with login and the admin's login form; the IP counter is shared by the two
-    endpoints. The thief gets one budget of guesses, not one per endpoint."""
+    """RATE_LIMIT_LOGIN per client IP and, separately, per session: change-password and
+    reauthenticate. A stolen access token gets one session's budget of guesses, shared
+    by the two endpoints, and no stranger can spend the owner's."""
 
     keys = PASSWORD_CHECK_KEYS
     group = "tokens.password_check"

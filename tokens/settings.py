@@ -54,6 +54,11 @@ DEFAULTS = {
     # django-ratelimit rates: refresh and logout; login, register, password checks.
     "RATE_LIMIT_DEFAULT": "60/m",
     "RATE_LIMIT_LOGIN": "5/m",
+    # The device cookie (tokens.known_devices): a browser that signed in to an account
+    # gets one, and then guesses that account's password on its own RATE_LIMIT_LOGIN
+    # budget, never locked out by failures from elsewhere. Renewed at each login.
+    "DEVICE_COOKIE_NAME": "known_device",
+    "DEVICE_COOKIE_LIFETIME": timedelta(days=365),
     # Security emails (tokens.notifications): on when the "emails" extra (django-tasks)
     # is installed, off without it.
     "SECURITY_NOTIFICATIONS": extras.installed("emails"),

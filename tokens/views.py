@@ -8,7 +8,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.settings import api_settings
 
-from tokens import client, cookies, exceptions, extras, notifications, services, signing
+from tokens import (
+    client,
+    cookies,
+    exceptions,
+    extras,
+    known_devices,
+    notifications,
+    services,
+    signing,
+)
 from tokens import messages as texts
 from tokens.authentication import (
     IntrospectionClientAuthentication,
@@ -25,6 +34,7 @@ from tokens.ratelimit import (
     LoginRate,
     PasswordCheckRate,
     SensitiveRate,
+    password_guess,
 )
 from tokens.serializers import (
     IntrospectionRequestSerializer,
@@ -83,15 +93,20 @@ class LoginView(TokensView):
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        issued = services.login(
-            username=serializer.validated_data["username"],
-            password=serializer.validated_data["password"],
-            remember_me=serializer.validated_data["remember_me"],
-            user_agent=client.user_agent(request),
-            ip_address=client.client_ip(request),
-            request=request,
-        )
-        return token_response(issued)
+        username = serializer.validated_data["username"]
+        # Only a failed check spends the account's budget (or the known device's).
+        with password_guess(request, username):
+            issued = services.login(
+                username=username,
+                password=serializer.validated_data["password"],
+                remember_me=serializer.validated_data["remember_me"],
+                user_agent=client.user_agent(request),
+                ip_address=client.client_ip(request),
+                request=request,
+            )
+        response = token_response(issued)
+        known_devices.remember(response, issued.session.user)
+        return response
 
 
 @schema.refresh

@@ -4,6 +4,7 @@ the tokens app's counters (tokens/tests/test_ratelimit.py)."""
 import pytest
 
 from tokens.errors import RATE_LIMITED
+from tokens.tests.fixtures import PASSWORD
 from tokens.tests.test_ratelimit import (  # noqa: F401  (fixtures)
     _change_password,
     _contract_rates,
@@ -25,7 +26,7 @@ def test_each_view_has_its_own_counter(api, user, login, frozen):
 
 
 @pytest.mark.django_db
-def test_change_password_is_limited_per_user_across_many_ips(api, user, make_user, frozen):
+def test_change_password_is_limited_per_session_across_many_ips(api, user, make_user, frozen):
     # A stolen access token, guesses of the current password spread over addresses.
     headers = fresh_session(api, user)
     for n in range(5):
@@ -45,3 +46,35 @@ def test_change_password_and_register_are_limited_by_the_login_rate(
     api, user, settings, frozen, call
 ):
     assert_limited_by("RATE_LIMIT_LOGIN", call, api, user, settings)
+
+
+@pytest.mark.django_db
+def test_the_owner_changes_the_password_while_strangers_spend_the_accounts_budget(
+    api, user, frozen
+):
+    # The takeover: strangers fail logins naming the owner from many addresses; the
+    # owner's live session still proves its password and changes it.
+    headers = fresh_session(api, user)
+    for n in range(10):
+        attempt(api, email=user.get_username(), REMOTE_ADDR=f"198.51.100.{n}")
+    assert attempt(api, password=PASSWORD, REMOTE_ADDR="203.0.113.1").status_code == 429
+    body = {"current_password": PASSWORD, "new_password": "a brand new passphrase 2030"}
+    changed = api.post("/api/auth/change-password", body, format="json", **headers)
+    assert changed.status_code == 200
+
+
+@pytest.mark.django_db
+def test_change_password_and_reauthenticate_share_one_budget_per_session(api, user, frozen):
+    # A thief's one session gets one budget of guesses, not one per door; another
+    # session of the same account (the owner's) keeps its own.
+    thief = fresh_session(api, user)
+    for n in range(3):
+        assert _change_password(api, {**thief, "REMOTE_ADDR": f"198.51.100.{n}"}).status_code == 400
+    for _ in range(2):
+        guess = api.post("/api/auth/reauthenticate", {"password": "guess"}, format="json", **thief)
+        assert guess.status_code == 400
+    refused = api.post("/api/auth/reauthenticate", {"password": PASSWORD}, format="json", **thief)
+    assert refused.status_code == 429
+    owner = fresh_session(api, user)
+    renewed = api.post("/api/auth/reauthenticate", {"password": PASSWORD}, format="json", **owner)
+    assert renewed.status_code == 200

@@ -1,10 +1,12 @@
 """The Django admin's login form is rate-limited like the API login: RATE_LIMIT_LOGIN per
-client IP and per submitted username, 429 over the limit, without a password check."""
+client IP, and failed password checks per submitted username (or per known device); 429
+over a limit, without a password check."""
 
 import datetime as dt
 
 import pytest
 import time_machine
+from django.test import Client
 
 from tokens.tests.fixtures import PASSWORD
 
@@ -98,3 +100,56 @@ def test_an_unreachable_rate_limit_cache_refuses_rather_than_counts_nothing(
     response = client.post(LOGIN, {"username": "admin@example.com", "password": PASSWORD})
     assert response.status_code == 503
     assert password_checks == []
+
+
+# Only failed password checks spend the account's budget (contract, "Rate limits").
+
+
+def strangers_fail(username="admin@example.com"):
+    """Five wrong guesses from five addresses: the account's budget for unknown clients."""
+    for n in range(5):
+        assert submit(Client(), username=username, REMOTE_ADDR=f"198.51.100.{n}").status_code == 200
+
+
+def test_a_form_without_a_password_spends_nothing(staff, password_checks):
+    for n in range(20):
+        stranger = Client()
+        stranger.get(LOGIN)
+        response = stranger.post(
+            LOGIN, {"username": "admin@example.com"}, REMOTE_ADDR=f"198.51.100.{n}"
+        )
+        assert response.status_code == 200  # the form again: "This field is required."
+    assert password_checks == []
+    assert submit(Client(), password=PASSWORD, REMOTE_ADDR="192.0.2.1").status_code == 302
+
+
+def test_successful_logins_spend_nothing(staff):
+    for n in range(8):
+        response = submit(Client(), password=PASSWORD, REMOTE_ADDR=f"198.51.100.{n}")
+        assert response.status_code == 302
+    strangers_fail()
+    assert submit(Client(), REMOTE_ADDR="203.0.113.9").status_code == 429
+
+
+def test_a_known_device_is_not_locked_out_by_strangers(staff):
+    owner = Client()
+    assert submit(owner, password=PASSWORD, REMOTE_ADDR="192.0.2.1").status_code == 302
+    assert owner.cookies["known_device"]["path"] == "/"
+    owner.post("/admin/logout/")
+    strangers_fail()
+    assert submit(Client(), password=PASSWORD, REMOTE_ADDR="203.0.113.9").status_code == 429
+    assert submit(owner, password=PASSWORD, REMOTE_ADDR="192.0.2.2").status_code == 302
+    assert logged_in(owner)
+
+
+def test_the_apis_device_cookie_is_known_to_the_admin_form(staff):
+    owner = Client()
+    api_login = owner.post(
+        "/api/auth/login",
+        {"email": "admin@example.com", "password": PASSWORD},
+        content_type="application/json",
+        REMOTE_ADDR="192.0.2.1",
+    )
+    assert api_login.status_code == 200
+    strangers_fail()
+    assert submit(owner, password=PASSWORD, REMOTE_ADDR="192.0.2.1").status_code == 302

@@ -67,7 +67,11 @@ def test_the_rate_limiter_counts_through_it(cache, rf):
 )
 def test_short_timeouts_unless_configured(settings, location, options, expected):
     settings.CACHES = {
-        "default": {"BACKEND": "authsite.cache.RedisCache", "LOCATION": location, "OPTIONS": options}
+        "default": {
+            "BACKEND": "authsite.cache.RedisCache",
+            "LOCATION": location,
+            "OPTIONS": options,
+        }
     }
     pool = caches["default"]._cache._get_connection_pool(write=True)
     kwargs = pool.connection_kwargs

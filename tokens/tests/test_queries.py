@@ -128,6 +128,20 @@ def test_login_from_a_known_device_is_three_queries(api, user, login, data_queri
     assert last_login.startswith("UPDATE") and "LAST_LOGIN" in last_login
 
 
+def test_login_with_a_device_cookie_adds_one_select(api, user, login, data_queries):
+    login()  # the client now holds a device cookie (tokens.known_devices)
+    with data_queries() as statements:
+        response = api.post(
+            "/api/auth/login", {"email": user.get_username(), "password": PASSWORD}, format="json"
+        )
+        assert response.status_code == 200
+    # the user, to check the cookie names the account and its current password (before
+    # the password check, to choose the budget); then the three of a known device
+    assert len(statements) == 4, statements
+    assert all(s.upper().startswith("SELECT") for s in statements[:2])
+    assert statements[2].upper().startswith("INSERT")
+
+
 def test_login_from_a_new_device_adds_the_email_task(api, user, login, data_queries):
     # another device only (the test client sends no user agent: an "Unknown device")
     firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"

@@ -49,6 +49,7 @@ def test_tokens_settings_cannot_be_written():
             "cannot start with __Host-",
         ),
         ({"REFRESH_TOKEN_COOKIE_PATH": "api/auth"}, "must start with /"),
+        ({"DEVICE_COOKIE_NAME": "refresh_token"}, "are the same"),
     ],
 )
 def test_cookie_attributes_browsers_refuse_are_errors(settings, cookie, says):

@@ -283,17 +283,3 @@ def test_turning_a_security_email_off_needs_a_recent_proof(api, user, login, clo
     off = api.put("/api/auth/notifications", {"new_device": False}, format="json", **auth(fresh))
     assert off.status_code == 200
     assert notifications.wants_new_device_email(user) is False
-
-
-def test_login_and_reauthenticate_share_one_budget_of_guesses_per_account(
-    api, user, login, settings
-):
-    # A thief with an access token must not get the login budget and another one on top.
-    settings.TOKENS = {**settings.TOKENS, "RATE_LIMIT_LOGIN": "3/m"}
-    token = login().json()["access_token"]  # 1
-    wrong = {"email": user.get_username(), "password": "guess"}
-    for _ in range(2):  # 2, 3
-        assert APIClient().post("/api/auth/login", wrong, format="json").status_code == 400
-    response = reauthenticate(api, token, "another guess")  # 4: over
-    assert response.status_code == 429
-    assert response.json() == {"detail": "RATE_LIMITED"}
