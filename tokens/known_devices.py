@@ -57,6 +57,10 @@ def recognise(request: HttpRequest, login_name: str) -> str | None:
         )
     except (signing.BadSignature, ValueError, TypeError):
         return None
+    if "\x00" in login_name:
+        # No login name holds one (Django's forms refuse it), and PostgreSQL refuses it
+        # in a query: the admin's form reaches here before its own validation.
+        return None
     user_model = get_user_model()
     try:
         user = user_model._default_manager.get_by_natural_key(login_name)

@@ -153,3 +153,14 @@ def test_the_apis_device_cookie_is_known_to_the_admin_form(staff):
     assert api_login.status_code == 200
     strangers_fail()
     assert submit(owner, password=PASSWORD, REMOTE_ADDR="192.0.2.1").status_code == 302
+
+
+def test_a_nul_in_the_username_is_refused_by_the_form_for_a_known_device(staff):
+    # A known device's cookie makes the form look the account up before Django's form
+    # refuses the NUL character; PostgreSQL refuses it in any query (a 500 here).
+    owner = Client(raise_request_exception=False)
+    assert submit(owner, password=PASSWORD, REMOTE_ADDR="192.0.2.1").status_code == 302
+    owner.post("/admin/logout/")
+    response = submit(owner, username="admin\x00@example.com", REMOTE_ADDR="192.0.2.1")
+    assert response.status_code == 200  # the form again, with its error
+    assert not logged_in(owner)
