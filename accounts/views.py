@@ -6,6 +6,7 @@ from rest_framework.views import APIView
 
 from accounts import schema, services
 from accounts.serializers import ChangePasswordSerializer, RegisterSerializer, UserSerializer
+from tokens import known_devices
 from tokens.authentication import session_id_of
 from tokens.origin import RequestOrigin
 from tokens.ratelimit import PasswordCheckRate, SensitiveRate
@@ -44,4 +45,9 @@ class ChangePasswordView(APIView):
             new_password=serializer.validated_data["new_password"],
             current_session_id=session_id_of(request),
         )
-        return Response({"message": "Password changed", "revoked": revoked})
+        response = Response({"message": "Password changed", "revoked": revoked})
+        # The new password voids every device cookie, the caller's too: the caller has
+        # just proved the password, so its client stays a known device (and keeps its
+        # own budget while the thief, now an unknown client, hammers the account).
+        known_devices.remember(response, request.user)
+        return response

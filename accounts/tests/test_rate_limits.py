@@ -2,6 +2,7 @@
 the tokens app's counters (tokens/tests/test_ratelimit.py)."""
 
 import pytest
+from rest_framework.test import APIClient
 
 from tokens.errors import RATE_LIMITED
 from tokens.tests.fixtures import PASSWORD
@@ -78,3 +79,25 @@ def test_change_password_and_reauthenticate_share_one_budget_per_session(api, us
     owner = fresh_session(api, user)
     renewed = api.post("/api/auth/reauthenticate", {"password": PASSWORD}, format="json", **owner)
     assert renewed.status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_owners_browser_stays_a_known_device_after_changing_the_password(user, frozen):
+    # The way back from a takeover ends with a new password, which voids every device
+    # cookie: the owner's own browser must not become an unknown client that strangers,
+    # the thief among them, can lock out of login.
+    owner = APIClient(REMOTE_ADDR="192.0.2.1")
+    signed_in = attempt(owner, password=PASSWORD)
+    assert signed_in.status_code == 200
+    new_password = "a brand new passphrase 2030"
+    body = {"current_password": PASSWORD, "new_password": new_password}
+    bearer = f"Bearer {signed_in.json()['access_token']}"
+    changed = owner.post(
+        "/api/auth/change-password", body, format="json", HTTP_AUTHORIZATION=bearer
+    )
+    assert changed.status_code == 200
+    assert owner.post("/api/auth/logout", HTTP_AUTHORIZATION=bearer).status_code == 200
+    for n in range(5):
+        assert attempt(APIClient(REMOTE_ADDR=f"198.51.100.{n}")).status_code == 400
+    assert attempt(APIClient(REMOTE_ADDR="203.0.113.1"), password=new_password).status_code == 429
+    assert attempt(owner, password=new_password).status_code == 200
