@@ -63,10 +63,20 @@ def normalize_login_name(name: str) -> str:
 
 # (counter suffix, key function) pairs; a key function returning None skips its counter.
 IP_KEYS = (("ip", ip_key),)
+
+
+def session_key(group: str, request: Request) -> str:
+    """django-ratelimit key: the caller's session; for a caller authenticated without
+    one (a project that also lets DRF's SessionAuthentication in), the user, so that no
+    caller guesses on the IP limit alone."""
+    session = session_id_of(request)
+    return session if session is not None else f"user:{request.user.pk}"
+
+
 # A live session proving its password again (change-password, reauthenticate) guesses
 # on its own budget: only the session's holder can spend it, so no stranger can take
 # the owner's way back during a takeover, and a stolen access token gets one budget.
-PASSWORD_CHECK_KEYS = (*IP_KEYS, ("session", lambda group, request: session_id_of(request)))
+PASSWORD_CHECK_KEYS = (*IP_KEYS, ("session", session_key))
 # Failed password checks naming one account, from clients it does not know, or from one
 # known device (tokens.known_devices): one counter per account or device, shared by the
 # API's login and the admin's login form.

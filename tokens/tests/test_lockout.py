@@ -12,10 +12,13 @@ import datetime as dt
 import pytest
 import time_machine
 from django.test import override_settings
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.test import APIClient
 
+from tokens.authentication import SessionJWTAuthentication
 from tokens.errors import RATE_LIMITED
 from tokens.tests.fixtures import PASSWORD
+from tokens.views import ReauthenticateView
 
 pytestmark = pytest.mark.django_db
 
@@ -293,3 +296,25 @@ def test_one_sessions_guesses_do_not_spend_anothers(user, frozen):
     assert reauth.status_code == 200
     # Login's budget is not a session's either.
     assert succeed(client_at("198.51.100.1")).status_code == 200
+
+
+def test_a_caller_authenticated_without_a_session_still_has_a_budget(user, frozen, monkeypatch):
+    # A project that also lets DRF's SessionAuthentication in (Django's login cookie):
+    # such a caller has no session id to count by, and must not guess from many
+    # addresses on the IP limit alone.
+    monkeypatch.setattr(
+        ReauthenticateView,
+        "authentication_classes",
+        [SessionJWTAuthentication, SessionAuthentication],
+    )
+    thief = client_at("203.0.113.7")
+    thief.force_login(user)
+    for n in range(5):
+        guess = thief.post(
+            "/api/auth/reauthenticate", {"password": "guess"}, REMOTE_ADDR=f"203.0.113.{20 + n}"
+        )
+        assert guess.status_code == 400
+    refused = thief.post(
+        "/api/auth/reauthenticate", {"password": "guess"}, REMOTE_ADDR="203.0.113.30"
+    )
+    assert refused.status_code == 429
