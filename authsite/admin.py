@@ -54,6 +54,16 @@ class AdminSite(admin.AdminSite):
             known_devices.remember(response, request.user)
         return response
 
+    def password_change(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        """Django's password form. A new password voids every device cookie, the one of
+        the browser that set it too: that browser has just proved the password, so it
+        gets a new one (as the API's change-password does)."""
+        before = request.user.password
+        response = super().password_change(request, extra_context)
+        if request.user.password != before:
+            known_devices.remember(response, request.user)
+        return response
+
 
 def _too_many(retry_after: int) -> HttpResponse:
     return HttpResponse(

@@ -164,3 +164,21 @@ def test_a_nul_in_the_username_is_refused_by_the_form_for_a_known_device(staff):
     response = submit(owner, username="admin\x00@example.com", REMOTE_ADDR="192.0.2.1")
     assert response.status_code == 200  # the form again, with its error
     assert not logged_in(owner)
+
+
+def test_the_admins_password_form_keeps_the_browser_a_known_device(staff):
+    # A new password voids every device cookie; the browser that set it has just
+    # proved the old one, and must not become a client strangers can lock out.
+    owner = Client()
+    assert submit(owner, password=PASSWORD, REMOTE_ADDR="192.0.2.1").status_code == 302
+    new_password = "a brand new passphrase 2030"
+    changed = owner.post(
+        "/admin/password_change/",
+        {"old_password": PASSWORD, "new_password1": new_password, "new_password2": new_password},
+        REMOTE_ADDR="192.0.2.1",
+    )
+    assert changed.status_code == 302
+    owner.post("/admin/logout/")
+    strangers_fail()
+    assert submit(Client(), password=new_password, REMOTE_ADDR="203.0.113.9").status_code == 429
+    assert submit(owner, password=new_password, REMOTE_ADDR="192.0.2.1").status_code == 302
