@@ -4,7 +4,8 @@ Each record has a readable message (``event key=value ...``) and the same fields
 record attributes (``event``, ``user_id``, ``session_id``, ``ip_address``, ``reason``...),
 so ``JsonLinesFormatter`` (or any structured handler) can ship them as data. Only ids,
 addresses, generations and reasons are logged: never a token or any part of one.
-Replays are logged at WARNING, everything else at INFO.
+Replays, refused introspection clients and conflicting refresh cookies are logged at
+WARNING, everything else at INFO.
 """
 
 import json

@@ -1,12 +1,14 @@
-"""System checks of the tokens app's settings.
+"""System checks of the tokens app's settings and of the SQLite it may run on.
 
-Settings that no deployment can use (a cookie browsers would drop, keys that do not
-fit their algorithm, a feature whose extra is missing) are errors of plain ``manage.py
-check``, so migrate and runserver stop on them too. Settings that are only unsafe in
-production (a cookie sent over plain HTTP, rate-limit counters in one process) are
-errors of ``manage.py check --deploy`` with DEBUG off: a plain-HTTP run on loopback
-works. A key of ``TOKENS`` that the app does not have stops start-up
-(``TokensConfig.ready``).
+Plain ``manage.py check`` (and so migrate and runserver) stops on what no deployment
+can use: an SQLite without ``UPDATE ... RETURNING`` (E003), access-token keys that do
+not fit their algorithm (E004), a step-up age that is not whole seconds (E005), a
+feature whose extra is missing (E006), a cookie browsers would drop (E007), a refresh
+URL the cookie never reaches (E008); it warns of settings the app ignores (W002,
+W003). ``check --deploy`` with DEBUG off adds what is only unsafe in production, so a
+plain-HTTP run on loopback works: a cookie sent over plain HTTP (E001), rate-limit
+counters in one process (E002), security emails sent inside the request (W001). A key
+of ``TOKENS`` that the app does not have stops start-up (``TokensConfig.ready``).
 """
 
 from django.conf import settings

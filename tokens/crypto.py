@@ -1,4 +1,5 @@
-"""Encode and verify refresh tokens: the only module that touches key material.
+"""Encode and verify refresh tokens, and bind sessions to passwords: the only module
+that touches the refresh tokens' key (``tokens.signing`` keeps the access tokens').
 
 A refresh token is ``base64url(version || session id || generation || MAC)`` where the
 MAC is HMAC-SHA256 over the first three parts under a key derived from ``SECRET_KEY``

@@ -1,6 +1,6 @@
 """Bulk work on sessions, for the admin and the management commands: revoke many at
-once and purge the expired. No HTTP in here; each function is one set-based statement
-per batch, whatever the number of rows.
+once and purge the expired. No HTTP in here; each function writes with one set-based
+statement per batch (a batch's bound is one indexed read), whatever the number of rows.
 """
 
 import uuid

@@ -1,4 +1,5 @@
-"""Sentences people read (the API's messages, the admin, the commands), in one place."""
+"""The sentence that counts revoked sessions, the one the API's logout-all, the admin
+and ``revoke_sessions`` share; the API's other messages are spelled in tokens/views.py."""
 
 from django.utils.translation import ngettext
 

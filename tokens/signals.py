@@ -1,16 +1,17 @@
 """Security events of the session service, as Django signals.
 
-The service (``tokens.services``) sends them; ``tokens.audit`` turns them into
-``security`` log lines, and anyone else may connect (a SIEM shipper, metrics, tests).
-Every signal is sent with ``sender=RefreshToken``. No argument ever carries a token or
-any part of one: ids, IP addresses and reasons only.
+The service (``tokens.services``) sends most of them, the introspection client check
+(``tokens.authentication``) and the cookie reader (``tokens.cookies``) one each;
+``tokens.audit`` turns them into ``security`` log lines, and anyone else may connect (a
+SIEM shipper, metrics, tests). Every signal is sent with ``sender=RefreshToken``. No
+argument ever carries a token or any part of one: ids, IP addresses and reasons only.
 
-``session_revoked`` and ``replay_detected`` are sent right after the write, inside the
-transaction that made it (as Django's own ``post_save`` is), so a receiver sees the
-event even if an outer transaction later rolls back; none of the service's own callers
-rolls back after a revocation. ``session_created`` and ``session_rotated`` are sent
-after the atomic block that wrote them has closed (committed, unless the caller holds
-an outer transaction).
+``session_revoked`` is sent right after the UPDATE, inside the transaction that made
+it (as Django's own ``post_save`` is); ``replay_detected`` is sent in that transaction
+too, under the session's row lock, just before the revocation it causes. So a receiver
+sees both even if an outer transaction later rolls back; none of the service's own
+callers rolls back after a revocation. ``session_created`` and ``session_rotated`` are
+sent once their write has committed (unless the caller holds an outer transaction).
 """
 
 from django.dispatch import Signal
