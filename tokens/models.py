@@ -1,6 +1,5 @@
 """One row per session: the chain of refresh tokens that started with one login."""
 
-import functools
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -10,9 +9,8 @@ from django.conf import settings
 from django.db import connections, models, router
 from django.db.models import Q
 from django.utils import timezone
-from rest_framework_simplejwt.settings import api_settings
 
-from tokens import crypto
+from tokens import crypto, sql
 from tokens.client import USER_AGENT_MAX_LENGTH
 from tokens.devices import DEVICE_MAX_LENGTH
 
@@ -90,26 +88,11 @@ class RefreshTokenQuerySet(models.QuerySet):
         """
         # A write: on the database the router picks for writes, never a read replica.
         using = self._db or router.db_for_write(self.model)
-        connection = connections[using]
-        opts = self.model._meta
-        quote = connection.ops.quote_name
-        table, pk = quote(opts.db_table), quote(opts.pk.column)
-        revoked_at = quote(opts.get_field("revoked_at").column)
-        reason_column = quote(opts.get_field("revoke_reason").column)
-        user_column = quote(opts.get_field("user").column)
-        ip_column = quote(opts.get_field("ip_address").column)
-        targets = self.filter(revoked_at__isnull=True).order_by().values("pk")
-        targets_sql, targets_params = targets.query.get_compiler(using=using).as_sql()
-        # Only quoted identifiers and Django-compiled SQL are interpolated; values are params.
-        sql = (
-            f"UPDATE {table} SET {revoked_at} = %s, {reason_column} = %s "
-            f"WHERE {revoked_at} IS NULL AND {pk} IN ({targets_sql}) "
-            f"RETURNING {pk}, {user_column}, {ip_column}"
-        )
-        now_value = opts.get_field("revoked_at").get_db_prep_value(now, connection)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [now_value, str(reason), *targets_params])
+        statement, params = sql.revoke(self, using, reason, now)
+        with connections[using].cursor() as cursor:
+            cursor.execute(statement, params)
             rows = cursor.fetchall()
+        opts = self.model._meta
         session_id = opts.pk.to_python
         user_id = opts.get_field("user").target_field.to_python  # any user model's pk
         return tuple(RevokedSession(session_id(sid), user_id(uid), ip) for sid, uid, ip in rows)
@@ -121,9 +104,9 @@ class RefreshTokenQuerySet(models.QuerySet):
         what the login needs to know of the user's other sessions, or None (nothing
         inserted).
 
-        One statement, ``INSERT ... SELECT ... FROM user WHERE password = %s [FOR NO KEY
-        UPDATE]
-        RETURNING (SELECT COUNT(*) ...), EXISTS (...)`` (PostgreSQL, SQLite >= 3.35):
+        One statement (``tokens.sql.insert_for_password``), ``INSERT ... SELECT ... FROM
+        user WHERE password = ... [FOR NO KEY UPDATE] RETURNING (SELECT COUNT(*) ...),
+        EXISTS (...)`` (PostgreSQL, SQLite >= 3.35):
         - a login that checked a password which a concurrent change has since replaced
           writes no session (on PostgreSQL the row lock waits for that change to
           commit, or makes the change wait for this login, whose session it then ends);
@@ -132,32 +115,9 @@ class RefreshTokenQuerySet(models.QuerySet):
         Like ``bulk_create`` it sends no save signals.
         """
         using = self._db or router.db_for_write(self.model)
-        connection = connections[using]
-        opts = self.model._meta
-        values = [
-            f.get_db_prep_save(f.pre_save(session, add=True), connection)
-            for f in opts.local_concrete_fields
-        ]
-        prep = opts.get_field("expires_at").get_db_prep_value
-        user_id = opts.get_field("user").target_field.get_db_prep_value(session.user_id, connection)
-        session_id = opts.pk.get_db_prep_value(session.pk, connection)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _insert_for_password_sql(using),
-                # the INSERT's values; the user row; the count's user, now and new id;
-                # the device check's user, device and new id
-                (
-                    *values,
-                    user_id,
-                    password_hash,
-                    user_id,
-                    prep(now, connection),
-                    session_id,
-                    user_id,
-                    session.device,
-                    session_id,
-                ),
-            )
+        statement, params = sql.insert_for_password(self.model, using, session, password_hash, now)
+        with connections[using].cursor() as cursor:
+            cursor.execute(statement, params)
             row = cursor.fetchone()
         if row is None:
             return None
@@ -170,21 +130,14 @@ class RefreshTokenQuerySet(models.QuerySet):
 
         One query, the hottest of the service (every authenticated request): the
         session's liveness is checked in its WHERE and the user comes in the same row.
-        ``Manager.raw()`` with SQL compiled once per database alias skips the
-        QuerySet machinery (cloning, compiling the join) that ``select_related``
-        pays on every call; Django still builds and converts the user as usual.
+        ``Manager.raw()`` with SQL built once per database and ``USER_ID_FIELD``
+        (``tokens.sql``) skips the QuerySet machinery (cloning, compiling the join) that
+        ``select_related`` pays on every call; Django still builds the user as usual.
         """
         using = self._db or router.db_for_read(self.model)
         user_model = self.model._meta.get_field("user").related_model
-        sql = _live_session_user_sql(connections[using].alias, api_settings.USER_ID_FIELD)
-        connection = connections[using]
-        user_field = user_model._meta.get_field(api_settings.USER_ID_FIELD)
-        params = [
-            self.model._meta.pk.get_db_prep_value(session_id, connection),
-            user_field.get_db_prep_value(user_id, connection),
-            self.model._meta.get_field("expires_at").get_db_prep_value(now, connection),
-        ]
-        return next(iter(user_model._base_manager.db_manager(using).raw(sql, params)), None)
+        statement, params = sql.live_session_user(self.model, using, session_id, user_id, now)
+        return next(iter(user_model._base_manager.db_manager(using).raw(statement, params)), None)
 
     def advance(
         self,
@@ -207,31 +160,23 @@ class RefreshTokenQuerySet(models.QuerySet):
         this path. Whatever did not match is for the caller to sort out.
         """
         using = self._db or router.db_for_write(self.model)
-        connection = connections[using]
-        opts = self.model._meta
-
-        def prep(name: str, value) -> object:
-            return opts.get_field(name).get_db_prep_value(value, connection)
-
-        params = [prep("last_used_at", now)]
-        if rotate:
-            params.append(prep("rotated_at", now))
-        params += [
-            prep("expires_at", remember_me_until),
-            prep("expires_at", remember_me_until),
-            prep("expires_at", idle_until),
-            prep("expires_at", idle_until),
-            opts.pk.get_db_prep_value(session_id, connection),
-            prep("generation", generation),
-            prep("expires_at", now),
-        ]
-        sql, user_columns = _advance_sql(using, rotate)
-        session = next(iter(self.model._base_manager.db_manager(using).raw(sql, params)), None)
+        statement, params, user_columns = sql.advance(
+            self.model,
+            using,
+            session_id,
+            generation,
+            now,
+            idle_until=idle_until,
+            remember_me_until=remember_me_until,
+            rotate=rotate,
+        )
+        manager = self.model._base_manager.db_manager(using)
+        session = next(iter(manager.raw(statement, params)), None)
         if session is not None:
-            user_model = opts.get_field("user").related_model
+            user_model = self.model._meta.get_field("user").related_model
             known = {user_model._meta.pk.attname: session.user_id}
             known.update((name, getattr(session, alias)) for alias, name in user_columns)
-            if _has_field(user_model, "is_active"):
+            if sql.has_field(user_model, "is_active"):
                 known["is_active"] = True  # the UPDATE matched only an active user
             # from_db() takes the loaded fields in the model's field order.
             names = [f.attname for f in user_model._meta.concrete_fields if f.attname in known]
@@ -262,126 +207,6 @@ class RefreshTokenQuerySet(models.QuerySet):
                 return
             yield rest.filter(_key_up_to(key, bound[0]))
             lower = bound[0]
-
-
-@functools.cache
-def _live_session_user_sql(using: str, user_id_field: str) -> str:
-    """The SQL of ``user_of_live_session`` on one database: the user's columns and the
-    session's binding, for a live session of that user."""
-    connection = connections[using]
-    quote = connection.ops.quote_name
-    opts = RefreshToken._meta
-    user_opts = opts.get_field("user").related_model._meta
-
-    def column(name: str) -> str:
-        return f"s.{quote(opts.get_field(name).column)}"
-
-    user_columns = ", ".join(f"u.{quote(f.column)}" for f in user_opts.concrete_fields)
-    user_id = f"u.{quote(user_opts.get_field(user_id_field).column)}"
-    return (
-        f"SELECT {user_columns}, {column('password_binding')} AS session_password_binding "
-        f"FROM {quote(opts.db_table)} s INNER JOIN {quote(user_opts.db_table)} u "
-        f"ON u.{quote(user_opts.pk.column)} = {column('user')} "
-        f"WHERE s.{quote(opts.pk.column)} = %s AND {user_id} = %s "
-        f"AND {column('revoked_at')} IS NULL AND {column('expires_at')} > %s"
-    )
-
-
-@functools.cache
-def _insert_for_password_sql(using: str) -> str:
-    """The INSERT of ``insert_for_password`` on one database."""
-    connection = connections[using]
-    quote = connection.ops.quote_name
-    opts = RefreshToken._meta
-    user_opts = opts.get_field("user").related_model._meta
-    fields = opts.local_concrete_fields
-    table = quote(opts.db_table)
-
-    def column(name: str) -> str:
-        return f"o.{quote(opts.get_field(name).column)}"
-
-    # The mode of the lock that the login's own UPDATE of the row (Django's last_login,
-    # in the same transaction) takes: a shared lock here had two logins of one user each
-    # wait for the other's before upgrading it, a deadlock. FOR NO KEY UPDATE still
-    # waits for a password change (an UPDATE of the row), and lets the sessions'
-    # foreign-key checks (FOR KEY SHARE) through.
-    lock = ""
-    if connection.features.has_select_for_update:
-        no_key = connection.features.has_select_for_no_key_update
-        lock = f" {connection.ops.for_update_sql(no_key=no_key)}"
-    return (
-        f"INSERT INTO {table} ({', '.join(quote(f.column) for f in fields)}) "
-        f"SELECT {', '.join(['%s'] * len(fields))} FROM {quote(user_opts.db_table)} "
-        f"WHERE {quote(user_opts.pk.column)} = %s "
-        f"AND {quote(user_opts.get_field('password').column)} = %s{lock} "
-        # The user's other live sessions (the session cap's count), by the same
-        # conditions as RefreshTokenQuerySet.live().
-        f"RETURNING (SELECT COUNT(*) FROM {table} o WHERE {column('user')} = %s "
-        f"AND {column('revoked_at')} IS NULL AND {column('expires_at')} > %s "
-        f"AND {column('id')} <> %s), "
-        # Whether any other session of the user, live or not, came from this device:
-        # the new-device email's question, answered by the rows the purge has left.
-        f"EXISTS (SELECT 1 FROM {table} o WHERE {column('user')} = %s "
-        f"AND {column('device')} = %s AND {column('id')} <> %s)"
-    )
-
-
-def _has_field(model, name: str) -> bool:
-    return any(f.name == name for f in model._meta.concrete_fields)
-
-
-@functools.cache
-def _advance_sql(using: str, rotate: bool) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """The UPDATE of ``advance`` on one database, and the user columns it returns as
-    (alias, field attname) pairs."""
-    quote = connections[using].ops.quote_name
-    opts = RefreshToken._meta
-    user_opts = opts.get_field("user").related_model._meta
-    table = quote(opts.db_table)
-
-    def column(name: str) -> str:
-        return f"{table}.{quote(opts.get_field(name).column)}"
-
-    def of_user(name: str) -> str:
-        return (
-            f"(SELECT u.{quote(user_opts.get_field(name).column)} "
-            f"FROM {quote(user_opts.db_table)} u "
-            f"WHERE u.{quote(user_opts.pk.column)} = {column('user')})"
-        )
-
-    user_fields = ["password"]
-    if api_settings.USER_ID_FIELD != user_opts.pk.attname:
-        user_fields.append(api_settings.USER_ID_FIELD)
-    user_columns = tuple((f"user_{name}", name) for name in user_fields)
-    assignments = [f"{quote(opts.get_field('last_used_at').column)} = %s"]
-    if rotate:
-        generation = quote(opts.get_field("generation").column)
-        assignments += [
-            f"{generation} = {generation} + 1",
-            f"{quote(opts.get_field('rotated_at').column)} = %s",
-        ]
-    absolute = column("absolute_expires_at")
-    assignments.append(
-        f"{quote(opts.get_field('expires_at').column)} = CASE WHEN {column('remember_me')} "
-        f"THEN (CASE WHEN {absolute} < %s THEN {absolute} ELSE %s END) "
-        f"ELSE (CASE WHEN {absolute} < %s THEN {absolute} ELSE %s END) END"
-    )
-    active = ""
-    if _has_field(user_opts.model, "is_active"):
-        active = (
-            f" AND EXISTS (SELECT 1 FROM {quote(user_opts.db_table)} a "
-            f"WHERE a.{quote(user_opts.pk.column)} = {column('user')} "
-            f"AND a.{quote(user_opts.get_field('is_active').column)})"
-        )
-    returning = [f"{column(f.name)}" for f in opts.concrete_fields]
-    returning += [f"{of_user(name)} AS {alias}" for alias, name in user_columns]
-    sql = (
-        f"UPDATE {table} SET {', '.join(assignments)} "
-        f"WHERE {column('id')} = %s AND {column('generation')} = %s "
-        f"AND {column('revoked_at')} IS NULL AND {column('expires_at')} > %s{active} "
-        f"RETURNING {', '.join(returning)}"
-    )
-    return sql, user_columns
 
 
 class RefreshToken(models.Model):

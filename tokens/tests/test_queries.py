@@ -14,6 +14,7 @@ import re
 from contextlib import contextmanager
 from datetime import timedelta
 
+import jwt
 import pytest
 import time_machine
 from django.db import connection
@@ -81,6 +82,26 @@ def test_rotating_refresh_opens_no_transaction(api, user, login):
     with CaptureQueriesContext(connection) as captured:
         assert api.post("/api/auth/refresh").status_code == 200
     assert not [q for q in captured.captured_queries if CONTROL.match(q["sql"])]
+
+
+def test_refresh_stays_one_update_when_user_id_field_changes(
+    api, user, login, data_queries, monkeypatch
+):
+    """The refresh's SQL is built once per setting it reads: after USER_ID_FIELD changes,
+    the UPDATE still returns the access token's user id (no second query to fetch it)."""
+    # The object every module imported (a SIMPLE_JWT setting in a test rebinds a new one
+    # that they never see), as tokens/tests/test_signing.py does.
+    from tokens.access import api_settings
+
+    login()
+    assert api.post("/api/auth/refresh").status_code == 200  # built for USER_ID_FIELD "id"
+    monkeypatch.setattr(api_settings, "USER_ID_FIELD", "username")
+    with data_queries() as statements:
+        response = api.post("/api/auth/refresh")
+    assert response.status_code == 200
+    assert len(statements) == 1, statements
+    claims = jwt.decode(response.data["access_token"], options={"verify_signature": False})
+    assert claims["user_id"] == user.get_username()
 
 
 def test_refresh_inside_the_reuse_interval_is_two_queries(api, user, login, data_queries):
