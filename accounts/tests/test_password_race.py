@@ -12,6 +12,8 @@ import pytest
 
 from authsite import testing
 
+pytestmark = pytest.mark.slow
+
 OLD, NEW = "the old passphrase 1", "the new passphrase 2"
 # How long after the change-password request the login is sent, in seconds. The change
 # hashes twice (Argon2, about 0.1-0.3 s) before it writes, so these land before, inside

@@ -1,6 +1,6 @@
 """The README and docs/ hold together: every relative link reaches a file, every anchor a
 heading of it, every page is linked from the README, and the README's two commands are
-the ones CI runs.
+the ones CI runs (the test command as written, and every test besides).
 """
 
 import re
@@ -67,10 +67,25 @@ def test_the_readme_is_short():
     assert len(README.read_text().splitlines()) <= 200
 
 
+def ci_commands() -> list[str]:
+    """The commands of .ci/run, continued lines joined, without ``|| status=1``."""
+    script = (testing.ROOT / ".ci" / "run").read_text().replace("\\\n", " ")
+    return [" ".join(line.split("||")[0].split()) for line in script.splitlines()]
+
+
 def test_the_readme_commands_are_the_ones_ci_runs():
     readme = README.read_text()
     quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     commands = re.findall(r"^    (\./scripts/\w+)$", quick_start, re.M)
     assert commands == ["./scripts/serve", "./scripts/test"]
-    ci = (testing.ROOT / ".ci" / "run").read_text()
-    assert re.search(r"^\./scripts/test\b", ci, re.M), ".ci/run must run ./scripts/test"
+    assert "./scripts/test" in ci_commands(), ".ci/run must run ./scripts/test as written"
+
+
+def test_ci_runs_every_test_on_both_databases():
+    """The everyday run leaves the slow tests out; CI runs them too, on SQLite and on
+    PostgreSQL."""
+    commands = ci_commands()
+    assert any(c.startswith("./scripts/test -m slow ") for c in commands), commands
+    postgres = [c for c in commands if c.startswith("DATABASE_URL=") and "./scripts/test" in c]
+    assert postgres and all("./scripts/test --all " in c for c in postgres), postgres
+    assert all("REQUIRE_POSTGRES=1" in c for c in postgres), postgres

@@ -77,6 +77,7 @@ def proxied_server(live_database, live_workdir):
     proxy.close()
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_database_outage_gives_503_everywhere_and_the_server_recovers(proxied_server):
     server, proxy = proxied_server

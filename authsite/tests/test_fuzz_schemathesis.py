@@ -11,6 +11,7 @@ import collections
 import itertools
 import json
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -26,6 +27,8 @@ from schemathesis.specs.openapi.checks import (
 
 from authsite import testing
 from tokens.tests import live
+
+pytestmark = pytest.mark.slow
 
 # The project (its endpoints, middleware, docs), not the tokens app alone.
 

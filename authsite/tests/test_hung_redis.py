@@ -13,6 +13,8 @@ import requests
 from authsite import testing
 from tokens.errors import SERVICE_UNAVAILABLE
 
+pytestmark = pytest.mark.slow
+
 # The project's settings (REDIS_URL, its cache OPTIONS), not the tokens app alone.
 
 WORKERS = 2

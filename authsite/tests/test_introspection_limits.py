@@ -15,7 +15,7 @@ from authsite import testing
 from tokens.errors import RATE_LIMITED
 from tokens.tests import live
 
-pytestmark = [pytest.mark.redis]
+pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
 LIMIT = 5
 # Ids of this run's own: the counters in the shared Redis are keyed by them.

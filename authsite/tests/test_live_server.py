@@ -12,6 +12,8 @@ import pytest
 
 from authsite import testing
 
+pytestmark = pytest.mark.slow
+
 COOKIE_BYTES = 8 * 1024
 
 

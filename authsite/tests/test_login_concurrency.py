@@ -19,6 +19,8 @@ import requests
 from authsite import testing
 from tokens.tests import live
 
+pytestmark = pytest.mark.slow
+
 # The live server is the project's (authsite), whatever settings the suite runs with.
 
 WORKERS = 4

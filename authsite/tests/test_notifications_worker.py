@@ -2,9 +2,12 @@
 in the database (django-tasks' database backend), and ``manage.py db_worker`` (the real
 command, in its own process) sends it through the email backend EMAIL_URL names."""
 
+import pytest
 import requests
 
 from authsite import testing
+
+pytestmark = pytest.mark.slow
 
 # The project's server and register endpoint, not the tokens app alone.
 

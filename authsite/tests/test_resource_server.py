@@ -22,6 +22,8 @@ from authsite import testing
 from tokens import signing
 from tokens.tests import live
 
+pytestmark = pytest.mark.slow
+
 EXAMPLE = testing.ROOT / "examples" / "resource_server"
 CLIENT_SECRET = secrets.token_urlsafe(32)
 EMAIL, PASSWORD = "ada@example.com", "correct horse battery staple"

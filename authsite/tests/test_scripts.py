@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
@@ -36,6 +37,7 @@ def wait_for_health(url: str, process: subprocess.Popen) -> dict:
     raise AssertionError(f"scripts/serve did not answer at {url} within {SERVE_SECONDS}s")
 
 
+@pytest.mark.slow
 def test_serve_takes_an_address_and_passes_the_rest_to_runserver(tmp_path):
     port = testing.free_port()
     env = testing.base_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")

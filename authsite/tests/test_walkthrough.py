@@ -17,6 +17,8 @@ import pytest
 from authsite import testing
 from tokens.tests import live
 
+pytestmark = pytest.mark.slow
+
 WALKTHROUGH = testing.ROOT / "scripts" / "walkthrough"
 PAGE = testing.ROOT / "docs" / "walkthrough.md"
 SECTION = "## Using it with curl"

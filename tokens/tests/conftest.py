@@ -16,6 +16,8 @@ MARKERS = (
     "it is down unless REQUIRE_REDIS=1 turns the skip into a failure",
     "postgres: needs PostgreSQL (row locks, real concurrent connections); skipped on SQLite "
     "unless REQUIRE_POSTGRES=1 turns the skip into a failure",
+    "slow: starts servers, workers or PgBouncer (seconds each); ./scripts/test leaves these "
+    "out, ./scripts/test --all and CI run them",
 )
 
 

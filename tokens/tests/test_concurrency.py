@@ -86,6 +86,7 @@ def post(base: str, path: str, body: dict | None = None, cookie: str | None = No
         conn.close()
 
 
+@pytest.mark.slow
 def test_concurrent_refreshes_on_sqlite_under_two_gunicorn_workers(tmp_path):
     """SQLite has no row locks; IMMEDIATE transactions and a busy timeout make writers
     queue rather than fail with "database is locked"."""

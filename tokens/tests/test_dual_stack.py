@@ -11,6 +11,8 @@ import pytest
 from tokens.errors import RATE_LIMITED
 from tokens.tests import live
 
+pytestmark = pytest.mark.slow
+
 LIMIT = 5
 
 

@@ -26,7 +26,7 @@ REUSE_INTERVAL = 2  # seconds; short, as the replay half of a test waits it out
 PASSWORD = "a long enough passphrase"
 COOKIE = "refresh_token"
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ POOL_SIZE = 4  # server connections per database, fewer than the concurrent clie
 PASSWORD = "a long enough passphrase"
 COOKIE = "refresh_token"
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

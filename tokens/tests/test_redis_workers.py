@@ -14,6 +14,8 @@ import requests
 from tokens.errors import RATE_LIMITED
 from tokens.tests import live
 
+pytestmark = pytest.mark.slow
+
 LIMIT = 5
 ROUNDS = 20
 LOG_WAIT_SECONDS = 10

@@ -9,7 +9,7 @@ try:
 except ImportError:  # the browser fixture then skips, or fails under REQUIRE_BROWSER=1
     expect = None
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 PASSWORD = "a long enough passphrase"
 SCREENSHOT = "/tmp/web-page.png"  # noqa: S108 (a look at the page, never read back)

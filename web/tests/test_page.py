@@ -90,6 +90,7 @@ def test_the_script_keeps_the_token_in_memory_and_writes_text_only():
     assert "http://" not in code and "https://" not in code  # nothing from the internet
 
 
+@pytest.mark.slow
 def test_gunicorn_serves_the_page_with_debug_off(tmp_path):
     # The page needs no table, so the database is left unmigrated.
     env = testing.base_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")

@@ -11,7 +11,7 @@ except ImportError:  # the browser fixture then skips, or fails under REQUIRE_BR
 
 from tokens import services
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 PASSWORD = "a long enough passphrase"
 

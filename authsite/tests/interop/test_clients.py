@@ -15,6 +15,8 @@ from authsite.tests.interop.conftest import register_and_login
 from tokens import signing
 from tokens.errors import NOT_AUTHENTICATED
 
+pytestmark = pytest.mark.slow
+
 ISSUER = "https://auth.example.test"
 AUDIENCE = "billing-api"
 CLIENT_ID = "billing"

@@ -18,7 +18,7 @@ from authsite.tests.interop.conftest import register_and_login
 from tokens import signing
 from web.tests import browser as chromium
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 JOSE = "/node_modules/jose/dist/webapi/index.js"
 
