@@ -3,12 +3,13 @@
 Plain ``manage.py check`` (and so migrate and runserver) stops on what no deployment
 can use: an SQLite without ``UPDATE ... RETURNING`` (E003), access-token keys that do
 not fit their algorithm (E004), a step-up age that is not whole seconds (E005), a
-feature whose extra is missing (E006), a cookie browsers would drop (E007), a refresh
-URL the cookie never reaches (E008); it warns of settings the app ignores (W002,
-W003). ``check --deploy`` with DEBUG off adds what is only unsafe in production, so a
-plain-HTTP run on loopback works: a cookie sent over plain HTTP (E001), rate-limit
-counters in one process (E002), security emails sent inside the request (W001). A key
-of ``TOKENS`` that the app does not have stops start-up (``TokensConfig.ready``).
+feature whose extra is missing (E006), cookies browsers would drop or that would
+overwrite each other (E007), a refresh URL the cookie never reaches (E008); it warns of
+settings the app ignores (W002, W003). ``check --deploy`` with DEBUG off adds what is
+only unsafe in production, so a plain-HTTP run on loopback works: a cookie sent over
+plain HTTP (E001), rate-limit counters in one process (E002), security emails sent
+inside the request (W001). A key of ``TOKENS`` that the app does not have stops
+start-up (``TokensConfig.ready``).
 """
 
 from django.conf import settings

@@ -20,7 +20,7 @@ from tokens.tests import live
 PASSWORD = "correct horse battery staple"
 LIMIT = 5
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
