@@ -10,6 +10,10 @@ from tokens.tests.fixtures import *  # noqa: F403  (pytest finds fixtures by nam
 from tokens.tests.fixtures import PASSWORD  # noqa: F401  (the project's tests import it)
 
 
+def pytest_collection_modifyitems(session, config, items):
+    live.require_slow_marker(items)
+
+
 @pytest.fixture(autouse=True)
 def _browser_only(request):
     if request.node.get_closest_marker("browser") is None:

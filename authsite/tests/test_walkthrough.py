@@ -17,8 +17,6 @@ import pytest
 from authsite import testing
 from tokens.tests import live
 
-pytestmark = pytest.mark.slow
-
 WALKTHROUGH = testing.ROOT / "scripts" / "walkthrough"
 PAGE = testing.ROOT / "docs" / "walkthrough.md"
 SECTION = "## Using it with curl"
@@ -121,6 +119,7 @@ def login_status(server) -> tuple[int, str | None]:
         return error.code, error.headers.get("Retry-After")
 
 
+@pytest.mark.slow
 def test_the_walkthrough_runs_against_a_live_server_within_the_login_limit(server):
     if shutil.which("curl") is None:
         testing.skip_or_fail("REQUIRE_CURL", "needs curl (scripts/walkthrough runs it)")

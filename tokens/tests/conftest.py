@@ -34,6 +34,7 @@ def pytest_collection_modifyitems(session, config, items):
             "The tokens tests run under their own project, tokens.tests.settings: "
             "./scripts/test tokens/tests, or --ds=tokens.tests.settings."
         )
+    live.require_slow_marker(items)
 
 
 @pytest.fixture(scope="session")

@@ -46,6 +46,29 @@ def skip_or_fail(requirement: str, reason: str) -> None:
     pytest.skip(reason)
 
 
+# Fixtures that start servers or a browser (the live servers' work folder, pytest-django's
+# live_server, web's Chromium): a test that uses one, even through another fixture, is slow.
+SLOW_FIXTURES = frozenset({"live_workdir", "live_server", "browser"})
+
+
+def require_slow_marker(items) -> None:
+    """Stop the run when a test uses a server or browser fixture without the ``slow``
+    marker: the everyday ``./scripts/test`` would otherwise start it."""
+    import pytest
+
+    unmarked = [
+        item.nodeid
+        for item in items
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+        and item.get_closest_marker("slow") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "These tests start a server or a browser; mark them slow "
+            f"(@pytest.mark.slow): {', '.join(unmarked)}"
+        )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
