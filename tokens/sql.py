@@ -1,11 +1,11 @@
 """The session model's hand-written SQL: the statements the ORM cannot say in one query.
 
-Each builder takes the model, the database alias and the values, and returns the SQL
-with named parameters (``%(name)s``) and those parameters, prepared for that database
-(``revoke`` alone is positional: it embeds a compiled queryset). The text of the others
-is built once per model, database and every setting it reads (``functools.cache`` keys
-on all of them). Only quoted identifiers and Django-compiled SQL are interpolated into
-it; values are always parameters.
+Each builder takes the model (``revoke``: a queryset of it), the database alias and the
+values, and returns the SQL with named parameters (``%(name)s``) and those parameters,
+prepared for that database (``revoke`` alone is positional: it embeds a compiled
+queryset). The text of the others is built once per model, database and every setting
+it reads (``functools.cache`` keys on all of them). Only quoted identifiers and
+Django-compiled SQL are interpolated into it; values are always parameters.
 """
 
 import functools
