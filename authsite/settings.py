@@ -320,6 +320,10 @@ SPECTACULAR_SETTINGS = {
         'token in an HttpOnly cookie. Every error is JSON {"detail": "<CODE>"}.'
     ),
     "VERSION": "1.0.0",
+    "LICENSE": {"name": "MIT", "url": "https://spdx.org/licenses/MIT.html"},
+    # Where this deployment answers: a client generated from a dumped schema (and the
+    # docs page's "Try it out") calls the public URL, not wherever the dump was made.
+    "SERVERS": [{"url": PUBLIC_URL}],
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/",
     "COMPONENT_SPLIT_REQUEST": True,

@@ -275,8 +275,10 @@ introspect = extend_schema(
     responses={
         200: IntrospectionSerializer,
         400: OpenApiResponse(
+            # anyOf, not oneOf: the two bodies do exclude each other (detail is a string in
+            # one, a list in the other), but both name `error`, and linters judge by names.
             response={
-                "oneOf": [
+                "anyOf": [
                     _with_oauth_error(error_body(errors.MALFORMED_BODY), 400),
                     _with_oauth_error(_FIELD_ERRORS, 400),
                 ]
@@ -343,7 +345,9 @@ def add_common_responses(result: dict, generator, request, public) -> dict:
     what every operation may answer.
 
     503 SERVICE_UNAVAILABLE when the database (or the rate-limit cache) cannot be
-    reached, and Retry-After on every 429.
+    reached, and Retry-After on every 429. An operation that needs no credentials says
+    so with ``security: []`` (drf-spectacular leaves it out, which a linter cannot tell
+    from a forgotten one).
     """
     unavailable = {
         "description": "The database or the rate-limit cache cannot be reached; retry later.",
@@ -359,6 +363,7 @@ def add_common_responses(result: dict, generator, request, public) -> dict:
     schemes[REFRESH_COOKIE] = _refresh_cookie_scheme()
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
+            operation.setdefault("security", [])
             responses = operation.setdefault("responses", {})
             responses.setdefault("503", unavailable)
             if "429" in responses:

@@ -16,9 +16,15 @@ class LoginSerializer(serializers.Serializer):
     email = StrictCharField(required=False, max_length=254)
     username = StrictCharField(required=False, max_length=254, write_only=True)
     password = StrictCharField(max_length=4096, trim_whitespace=False)
-    remember_me = StrictBooleanField(required=False, default=False)
+    # Optional, false when absent. Not ``default=False``: openapi-typescript types every
+    # property with a schema default as always present, so a client generated from the
+    # schema would have to send it (docs/api.md, "The OpenAPI document").
+    remember_me = StrictBooleanField(
+        required=False, help_text="The long idle lifetime for this session. False if absent."
+    )
 
     def validate(self, attrs):
+        attrs.setdefault("remember_me", False)
         name = attrs.pop("email", None) or attrs.pop("username", None)
         if not name:
             raise serializers.ValidationError({"email": ["This field is required."]})
@@ -47,7 +53,7 @@ class ReauthenticateSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     access_token = serializers.CharField()
-    token_type = serializers.CharField(default="bearer")
+    token_type = serializers.ChoiceField(choices=["bearer"])
     expires_in = serializers.IntegerField()
 
 
@@ -66,6 +72,8 @@ class SessionSerializer(serializers.ModelSerializer):
             "ip_address",
             "current",
         ]
+        # An output shape only: every field is in every answer, and the schema says so.
+        read_only_fields = fields
 
     def get_current(self, session: RefreshToken) -> bool:
         return str(session.id) == self.context.get("current_session_id")

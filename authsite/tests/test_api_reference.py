@@ -50,7 +50,7 @@ def detail_codes(response: dict) -> set[str]:
     """The ``detail`` codes a documented response body may carry."""
     body = response.get("content", {}).get("application/json", {}).get("schema", {})
     codes = set()
-    for option in body.get("oneOf", [body]):
+    for option in body.get("oneOf") or body.get("anyOf") or [body]:
         codes.update(option.get("properties", {}).get("detail", {}).get("enum", []))
     return codes
 

@@ -1,6 +1,7 @@
-"""Node and the npm packages of package-lock.json here, for the interoperability tests.
+"""Node and the npm packages of package-lock.json here, for the interoperability tests
+(and of examples/typescript-client, for the typed client's check).
 
-The first test that needs them runs ``npm ci`` in this folder (``node_modules`` is
+The first test that needs them runs ``npm ci`` in the folder (``node_modules`` is
 git-ignored), once per version of the lockfile, with npm's own cache: a clean clone (CI)
 needs only Node and the registry. Without Node the tests skip, or fail when
 ``REQUIRE_NODE=1`` (CI sets it).
@@ -16,31 +17,31 @@ from pathlib import Path
 from authsite.testing import skip_or_fail
 
 INTEROP = Path(__file__).resolve().parent
-LOCKFILE = INTEROP / "package-lock.json"
-MODULES = INTEROP / "node_modules"
-# The lockfile's digest once `npm ci` has installed it: a changed lockfile installs again.
-STAMP = MODULES / ".installed-lockfile-sha256"
+# In a folder's node_modules, the lockfile's digest once `npm ci` has installed it: a
+# changed lockfile installs again.
+STAMP = Path("node_modules") / ".installed-lockfile-sha256"
 CLIENTS = INTEROP / "clients.mjs"
 INSTALL_SECONDS = 300
 RUN_SECONDS = 60
 
 
-def require_node() -> None:
+def require_node(folder: Path = INTEROP) -> None:
     """Skip the calling test without Node and npm (fail it when REQUIRE_NODE=1), and
-    install the packages if they are not installed yet."""
+    install the packages of ``folder``'s lockfile if they are not installed yet."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         skip_or_fail("REQUIRE_NODE", "needs Node 20 and npm (Debian's nodejs and npm)")
-    digest = hashlib.sha256(LOCKFILE.read_bytes()).hexdigest()
+    lockfile, stamp = folder / "package-lock.json", folder / STAMP
+    digest = hashlib.sha256(lockfile.read_bytes()).hexdigest()
     # One installer at a time (two test runs of one checkout): the others wait on a
     # lock of the lockfile, then find the stamp.
-    with LOCKFILE.open("rb") as lock:
+    with lockfile.open("rb") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if STAMP.exists() and STAMP.read_text() == digest:
+        if stamp.exists() and stamp.read_text() == digest:
             return
         result = subprocess.run(
             [npm, "ci", "--no-audit", "--no-fund", "--prefer-offline"],
-            cwd=INTEROP,
+            cwd=folder,
             capture_output=True,
             text=True,
             timeout=INSTALL_SECONDS,
@@ -48,7 +49,7 @@ def require_node() -> None:
         )
         if result.returncode != 0:
             skip_or_fail("REQUIRE_NODE", f"could not install its npm packages:\n{result.stderr}")
-        STAMP.write_text(digest)
+        stamp.write_text(digest)
 
 
 def run(command: str, **request) -> dict:
