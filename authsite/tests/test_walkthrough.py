@@ -77,6 +77,11 @@ def test_the_page_says_the_status_each_command_answers():
         assert re.search(rf"\b{status}\b", comment), f"{PAGE.name}: say {status} above {command}"
 
 
+def test_every_command_of_the_page_prints_the_status_it_promises():
+    for _, command in page_steps():
+        assert "-w ' %{http_code}\\n'" in command, f"{PAGE.name}: no status from {command}"
+
+
 def test_every_variable_the_page_sets_is_the_scripts():
     script = WALKTHROUGH.read_text()
     for line in page_block():
@@ -142,6 +147,24 @@ def test_the_walkthrough_runs_against_a_live_server_within_the_login_limit(serve
     limited = [retry_after for status, retry_after in statuses if status == 429]
     assert limited, statuses
     assert all(int(retry_after) >= 1 for retry_after in limited), statuses
+
+
+def test_the_pages_commands_typed_by_hand_print_their_status(server):
+    """The page's block as a person pastes it, up to the first command that needs an
+    answer copied by hand: each command's output ends with the status it promises."""
+    lines = page_block()
+    end = next(i for i, line in enumerate(lines) if "/api/auth/register" in line)
+    typed = [f"BASE={server.url}" if line.startswith("BASE=") else line for line in lines]
+    result = subprocess.run(
+        ["/bin/sh", "-c", "\n".join(typed[: end + 1])],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    statuses = [line.rsplit(" ", 1)[-1] for line in result.stdout.splitlines()]
+    assert statuses == ["200", "201"], result.stdout
 
 
 def test_the_walkthrough_fails_loudly_when_a_status_is_not_the_expected_one(tmp_path):
