@@ -295,6 +295,21 @@ def test_set_password_and_save_is_emailed(person, mailoutbox, committed):
     assert [m.subject for m in mailoutbox] == ["The password of your account was changed"]
 
 
+def test_the_password_email_offers_only_what_the_person_can_do(person, mailoutbox, committed):
+    # There is no password reset: the email must not send anyone looking for one.
+    with committed():
+        person.set_password("changed in a shell")
+        person.save()
+    [message] = mailoutbox
+    for text in texts(message)[1:]:
+        assert "reset your password" not in text.lower()
+        assert "There is no password reset here" in text
+        assert "administrators" in text
+        assert "sign in" in text and "end any session you do not recognise" in text
+        assert SESSIONS_URL in text
+    assert f'<a href="{SESSIONS_URL}">your sessions page</a>' in texts(message)[2]
+
+
 def test_the_opt_out_does_not_silence_the_password_email(person, mailoutbox, committed):
     notifications.set_preferences(person, new_device=False)
     with committed():
