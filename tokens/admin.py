@@ -22,7 +22,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from tokens import maintenance
 from tokens import messages as texts
@@ -73,6 +73,20 @@ def two_lines(value: datetime | None) -> str:
         date_format(value, "DATE_FORMAT"),
         time_format(value, "TIME_FORMAT"),
     )
+
+
+def login_field_name() -> str:
+    """What the user model's login field is called: "email address", "username"..."""
+    user_model = get_user_model()
+    return str(user_model._meta.get_field(user_model.USERNAME_FIELD).verbose_name)
+
+
+def wrap_at(value: str, separator: str, *, after: bool = False) -> str:
+    """``value`` with a line-break opportunity (``<wbr>``) before each ``separator`` (or
+    after it): a narrow column wraps an email at its "@" and an IPv6 address at its
+    colons, never inside a word."""
+    joint = format_html("{}<wbr>", separator) if after else format_html("<wbr>{}", separator)
+    return format_html_join(joint, "{}", ((part,) for part in value.split(separator)))
 
 
 def short_id(session: RefreshToken) -> str:
@@ -129,7 +143,6 @@ class SessionAdmin(admin.ModelAdmin):
     list_filter = [StatusFilter]
     # Exact matches only, see get_search_results.
     search_fields = ["pk"]  # shows the search box; get_search_results does the search
-    search_help_text = "A user's exact login name (email address), or a session id."
     ordering = ["-created_at"]
     sortable_by = ["created", "expires"]  # the indexed columns
     list_select_related = ["user"]
@@ -151,6 +164,14 @@ class SessionAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         # Model-level "change" gates the revoke actions; a session itself is view-only.
         return obj is None and super().has_change_permission(request)
+
+    @property
+    def search_help_text(self) -> str:
+        return f"A user's exact {login_field_name()}, or a session id."
+
+    def get_model_perms(self, request: HttpRequest) -> dict[str, bool]:
+        # The index and the app list say "View", not "Change": "change" only revokes.
+        return {**super().get_model_perms(request), "change": False}
 
     def get_urls(self):
         revoke = self.admin_site.admin_view(self.revoke_view)
@@ -194,7 +215,7 @@ class SessionAdmin(admin.ModelAdmin):
 
     @admin.display(description="user")
     def user_email(self, session: RefreshToken) -> str:
-        return session.user.get_username()
+        return wrap_at(session.user.get_username(), "@")
 
     @admin.display(description="created", ordering="created_at")
     def created(self, session: RefreshToken) -> str:
@@ -210,7 +231,7 @@ class SessionAdmin(admin.ModelAdmin):
 
     @admin.display(description="IP", empty_value="-")
     def ip(self, session: RefreshToken) -> str | None:
-        return session.ip_address
+        return session.ip_address and wrap_at(session.ip_address, ":", after=True)
 
     @admin.display(description="id")
     def short_id(self, session: RefreshToken) -> str:
@@ -362,7 +383,10 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
     # A user picker that does not load every user into a <select>.
     raw_id_fields = ["user"]
     search_fields = ["pk"]  # shows the search box; get_search_results does the search
-    search_help_text = "A user's exact login name."
+
+    @property
+    def search_help_text(self) -> str:
+        return f"A user's exact {login_field_name()}."
 
     def get_search_results(self, request, queryset, search_term):
         """A user's exact login name, normalized as the user model does (one index lookup)."""

@@ -234,7 +234,7 @@ class RefreshToken(models.Model):
     remember_me = models.BooleanField(default=False)
     user_agent = models.CharField(max_length=USER_AGENT_MAX_LENGTH, blank=True)
     device = models.CharField(max_length=DEVICE_MAX_LENGTH, blank=True)  # "Chrome on Linux"
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    ip_address = models.GenericIPAddressField("IP address", null=True, blank=True)
     # A MAC of the user's password hash at login (tokens.crypto): the session ends when
     # the password changes by any path, as Django's sessions do with
     # get_session_auth_hash(). Useless without SECRET_KEY, like the refresh token.

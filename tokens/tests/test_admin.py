@@ -80,7 +80,8 @@ def test_changelist_columns_and_status(admin_client, sessions):
         "expires",
         "ip",
     ]
-    assert "alice@example.com" in html and "bob@example.com" in html
+    # A long login name may wrap at its "@" (<wbr>), never inside a word.
+    assert "alice<wbr>@example.com" in html and "bob<wbr>@example.com" in html
     assert '<span class="session-status revoked">revoked</span>' in html
     assert '<small class="session-reason">replay detected</small>' in html
     assert '<span class="session-status expired">expired</span>' in html
@@ -101,6 +102,34 @@ def test_titles_say_view_not_change(admin_client, sessions):
     assert page.context["title"] == "View session"
     html = page.content.decode()
     assert "<h1>View session</h1>" in html and "Chrome on Linux" in html
+
+
+def test_the_index_offers_to_view_sessions_not_to_change_them(admin_client, sessions):
+    html = admin_client.get("/admin/").content.decode()
+    assert f'<a href="{CHANGELIST}" class="viewlink"' in html
+    assert f'<a href="{CHANGELIST}" class="changelink"' not in html
+    # "change" still grants the revoke actions.
+    actions = admin_client.get(CHANGELIST).context["action_form"].fields["action"].choices
+    assert {"revoke_selected", "revoke_users_sessions"} <= {name for name, _ in actions}
+
+
+def test_the_search_hint_names_the_user_models_login_field(admin_client, sessions):
+    # This project's user is Django's stock User: its login field is the username.
+    html = admin_client.get(CHANGELIST).content.decode()
+    assert "A user&#x27;s exact username, or a session id." in html
+    assert "email address" not in html
+
+
+def test_the_ip_address_is_labelled_ip_address(admin_client, sessions):
+    html = admin_client.get(detail_url(sessions["active"])).content.decode()
+    assert "IP address:" in html
+    assert "Ip address" not in html
+
+
+def test_an_ipv6_address_may_wrap_at_its_colons_only(admin_client, user):
+    make_sessions(user, 1, ip_address="2001:db8:85a3::8a2e:370:7334")
+    html = admin_client.get(CHANGELIST).content.decode()
+    assert "2001:<wbr>db8:<wbr>85a3:<wbr>:<wbr>8a2e:<wbr>370:<wbr>7334" in html
 
 
 @pytest.mark.parametrize(

@@ -51,17 +51,21 @@ def sessions(make_user):
     }
 
 
-@pytest.fixture
-def admin_page(new_page, make_user, sessions):
-    """A superuser logged in to the admin, in a 1280x800 window, on the sessions list."""
+def log_in_to_the_sessions_list(page, make_user) -> None:
     make_user("admin@example.com", password=PASSWORD, is_staff=True, is_superuser=True)
-    page = new_page()
-    page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(f"/admin/login/?next={CHANGELIST}")
     page.fill("#id_username", "admin@example.com")
     page.fill("#id_password", PASSWORD)
     page.click("#login-form input[type=submit]")
     expect(page.locator("#result_list")).to_be_visible()
+
+
+@pytest.fixture
+def admin_page(new_page, make_user, sessions):
+    """A superuser logged in to the admin, in a 1280x800 window, on the sessions list."""
+    page = new_page()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in_to_the_sessions_list(page, make_user)
     return page
 
 
@@ -159,3 +163,80 @@ def test_detail_page_revoke_button(admin_page, sessions):
     expect(page.locator("#content")).to_contain_text("revoked by an administrator")
     expect(page.get_by_role("link", name="Revoke this session")).to_have_count(0)
     assert RefreshToken.objects.get(pk=target.pk).revoke_reason == RevokeReason.ADMIN
+
+
+# Each line break inside an element's text, as the two characters around it: [before,
+# after]. A break between two elements (a status and its reason) is the layout's, not
+# a wrapped line, and is left out.
+LINE_BREAKS = """(element) => {
+    const breaks = [];
+    let previous = null;
+    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+        const node = walker.currentNode;
+        for (let i = 0; i < node.length; i++) {
+            const range = document.createRange();
+            range.setStart(node, i);
+            range.setEnd(node, i + 1);
+            const box = range.getClientRects()[0];
+            if (!box) continue;  // collapsed white space
+            if (previous && box.top > previous.top + 2 && previous.parent === node.parentNode) {
+                breaks.push([previous.text, node.data[i]]);
+            }
+            previous = {text: node.data[i], top: box.top, parent: node.parentNode};
+        }
+    }
+    return breaks;
+}"""
+
+
+def cut_words(page, column: str) -> list[str]:
+    """The cells of a column with a line break inside a word: breaks are allowed between
+    words, before an email's "@" and after an IPv6 address's colons."""
+    cut = []
+    for cell in page.locator(f"#result_list tbody .field-{column}").all():
+        for before, after in cell.evaluate(LINE_BREAKS):
+            if not (before.isspace() or after.isspace() or after == "@" or before == ":"):
+                cut.append(f"{cell.inner_text()!r} cut between {before!r} and {after!r}")
+    return cut
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_sessions_list_reads_at_a_phones_and_a_laptops_width(
+    new_page, make_user, sessions, width, tmp_path
+):
+    page = new_page(viewport={"width": width, "height": 800})
+    log_in_to_the_sessions_list(page, make_user)
+    page.screenshot(path=tmp_path / f"sessions-{width}.png", full_page=True)
+
+    # Nothing scrolls sideways, neither the page nor the table in it.
+    widths = page.evaluate(
+        """() => {
+            const results = document.querySelector('#changelist .results');
+            return {
+                results: results.scrollWidth, box: results.clientWidth,
+                page: document.documentElement.scrollWidth, window: window.innerWidth,
+            };
+        }"""
+    )
+    assert widths["results"] <= widths["box"], widths
+    assert widths["page"] <= widths["window"], widths
+    # No word cut in two: not the emails, the IPv6 address or the device names.
+    for column in ("status", "user_email", "device", "ip"):
+        assert cut_words(page, column) == [], column
+    for email in page.locator("#result_list tbody .field-user_email").all():
+        box = email.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, email.inner_text()
+    expect(row_of(page, sessions["bob"][0])).to_contain_text(
+        "bob.with.a.longer.address@example.com"
+    )
+    # The hint names this project's login field; the index offers to view, not change.
+    expect(page.locator("#searchbar_helptext")).to_have_text(
+        "A user's exact email address, or a session id."
+    )
+    row_of(page, sessions["revoked"]).locator("code").click()
+    expect(page.locator(".field-ip_address label")).to_have_text("IP address:")
+    page.screenshot(path=tmp_path / f"session-{width}.png", full_page=True)
+    page.goto("/admin/")
+    expect(page.locator(f'a.viewlink[href="{CHANGELIST}"]')).to_have_text("View")
+    page.screenshot(path=tmp_path / f"index-{width}.png", full_page=True)
