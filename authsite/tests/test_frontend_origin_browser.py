@@ -18,7 +18,7 @@ import pytest
 from authsite import testing
 from web.tests import browser as chromium
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PASSWORD = "correct horse battery staple"
 

@@ -25,6 +25,8 @@ from authsite import testing
 from authsite.tests.interop import node
 from web.tests import browser as chromium
 
+pytestmark = pytest.mark.slow  # npm ci, Node's tools, a live server, Chromium
+
 EXAMPLE = testing.ROOT / "examples" / "typescript-client"
 # A deployment's public URL: the document's `servers` entry. (Redocly's recommended rules
 # refuse localhost and example.com there, the development default.)

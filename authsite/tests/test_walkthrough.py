@@ -149,6 +149,7 @@ def test_the_walkthrough_runs_against_a_live_server_within_the_login_limit(serve
     assert all(int(retry_after) >= 1 for retry_after in limited), statuses
 
 
+@pytest.mark.slow
 def test_the_pages_commands_typed_by_hand_print_their_status(server):
     """The page's block as a person pastes it, up to the first command that needs an
     answer copied by hand: each command's output ends with the status it promises."""
