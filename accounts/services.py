@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.errors import InvalidCurrentPassword, UserAlreadyExists
 from accounts.models import User
-from tokens import services as sessions
+from tokens.passwords import password_changed
 
 
 def register(*, email: str, password: str) -> User:
@@ -40,6 +40,6 @@ def change_password(
     with transaction.atomic():
         # The caller's session is bound to the new password before the save, so the
         # save's receiver (tokens.receivers) finds only the others to end.
-        revoked = sessions.password_changed(user, keep=current_session_id)
+        revoked = password_changed(user, keep=current_session_id)
         user.save(update_fields=["password"])
     return revoked

@@ -4,11 +4,14 @@ Every token carries the ``kid`` of the key that signed it in its header; verific
 looks the kid up in ``tokens.signing.key_set()`` (the signing key and the verifying
 keys) and checks the signature with that key under that key's algorithm only. The
 rest (claims, ``exp``, ``jti``, token type, leeway, audience, issuer) is simplejwt's.
+The two claims of our own, the session and the last password proof, are named here.
 """
 
 import base64
 import binascii
 import json
+import uuid
+from datetime import datetime
 from typing import Any
 
 import jwt
@@ -18,6 +21,11 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken as SimpleJWTAccessToken
 
 from tokens import signing
+
+# The session the token was issued for: it works only while that session lives.
+SESSION_ID_CLAIM = "sid"
+# When the user last proved their password (OpenID Connect's claim): a refresh keeps it.
+AUTH_TIME_CLAIM = "auth_time"
 
 
 class KeySetTokenBackend(TokenBackend):
@@ -127,3 +135,12 @@ class AccessToken(SimpleJWTAccessToken):
     @property
     def token_backend(self) -> KeySetTokenBackend:
         return _backend()
+
+    @classmethod
+    def for_session(cls, user, session_id: uuid.UUID, authenticated_at: datetime) -> "AccessToken":
+        """A token of ``user`` that names its session (``sid``) and the session's last
+        password proof (``auth_time``)."""
+        token = cls.for_user(user)
+        token[SESSION_ID_CLAIM] = str(session_id)
+        token[AUTH_TIME_CLAIM] = int(authenticated_at.timestamp())
+        return token

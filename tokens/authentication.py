@@ -1,12 +1,17 @@
-"""Bearer authentication: a simplejwt access token whose session is still live; and
-the client authentication of the services that may introspect tokens."""
+"""Bearer authentication: a simplejwt access token whose session is still live (for
+requests, and for introspection's answer); and the client authentication of the
+services that may introspect tokens."""
 
 import base64
 import binascii
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import unquote_plus
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
@@ -14,8 +19,8 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 
-from tokens import client, services, signals
-from tokens.access import AccessToken
+from tokens import client, crypto, signals
+from tokens.access import SESSION_ID_CLAIM, AccessToken
 from tokens.errors import AccessTokenInvalid, ClientCredentialsInvalid
 from tokens.models import RefreshToken
 from tokens.settings import tokens_settings
@@ -29,7 +34,48 @@ def _schemes() -> set[bytes]:
 
 def session_id_of(request) -> str | None:
     """The session the caller's access token was issued for (None without one)."""
-    return request.auth.get(services.SESSION_ID_CLAIM) if request.auth is not None else None
+    return request.auth.get(SESSION_ID_CLAIM) if request.auth is not None else None
+
+
+def authenticated_user(session_id, user_id, *, now: datetime | None = None):
+    """The user of the live session an access token names, in one query.
+
+    None when the ids are malformed, the session is revoked or expired, belongs to
+    someone else, or was opened with a password the user no longer has. (Whether the
+    user is active is the caller's to check, as simplejwt's ``get_user`` does.)
+    """
+    user_field = get_user_model()._meta.get_field(api_settings.USER_ID_FIELD)
+    try:
+        session_id = RefreshToken._meta.pk.to_python(session_id)
+        user_id = user_field.to_python(user_id)
+    except ValidationError:
+        return None
+    if session_id is None or user_id is None:
+        return None
+    user = RefreshToken.objects.user_of_live_session(session_id, user_id, now or timezone.now())
+    if user is None or not crypto.is_bound_to(user.session_password_binding, user.password):
+        return None
+    return user
+
+
+def live_access_token(raw_token: str, *, now: datetime | None = None) -> AccessToken | None:
+    """The access token, if it is one of ours that would authenticate a request now.
+
+    For introspection (RFC 7662): exactly the checks of ``SessionJWTAuthentication``
+    (signature by kid, expiry, a live session bound to the user's password, an active
+    user) in the same one query, so revocation shows at once. None for anything else:
+    expired, tampered, revoked, a refresh token, garbage.
+    """
+    try:
+        token = AccessToken(raw_token)
+    except TokenError:
+        return None
+    user = authenticated_user(
+        token.get(SESSION_ID_CLAIM), token.get(api_settings.USER_ID_CLAIM), now=now
+    )
+    if user is None or not user.is_active:
+        return None
+    return token
 
 
 class SessionJWTAuthentication(JWTAuthentication):
@@ -81,8 +127,8 @@ class SessionJWTAuthentication(JWTAuthentication):
             raise AccessTokenInvalid() from None
 
     def get_user(self, validated_token):
-        user = services.authenticated_user(
-            validated_token.get(services.SESSION_ID_CLAIM),
+        user = authenticated_user(
+            validated_token.get(SESSION_ID_CLAIM),
             validated_token.get(api_settings.USER_ID_CLAIM),
         )
         if user is None or not user.is_active:

@@ -1,6 +1,7 @@
 """Bulk work on sessions, for the admin and the management commands: revoke many at
 once and purge the expired. No HTTP in here; each function writes with one set-based
 statement per batch (a batch's bound is one indexed read), whatever the number of rows.
+Every revocation is ``RefreshTokenQuerySet.revoke``; these only choose the sessions.
 """
 
 import uuid
@@ -12,7 +13,6 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from tokens.models import RefreshToken
-from tokens.services import revoke_matching
 
 # Rows per batch of the purge and of a revoke-everything, each batch one transaction:
 # larger batches cost fewer commits, smaller ones hold SQLite's one write lock for less
@@ -25,26 +25,22 @@ def revoke_sessions(
     sessions: QuerySet | Iterable[uuid.UUID], *, reason: str, now: datetime | None = None
 ) -> int:
     """Revoke the live ones among these sessions (a queryset or ids); returns how many."""
-    now = now or timezone.now()
     if isinstance(sessions, QuerySet):
         sessions = sessions.values("pk")
     else:
         sessions = list(sessions)
-    return revoke_matching(RefreshToken.objects.live(now).filter(pk__in=sessions), reason, now)
+    return len(RefreshToken.objects.filter(pk__in=sessions).revoke(reason, now))
 
 
 def revoke_users(users: QuerySet | Iterable, *, reason: str, now: datetime | None = None) -> int:
-    """Revoke every live session of these users (a queryset, users or ids) in one UPDATE.
-
-    ``revoke_all`` for many users at once: an admin action on a page of users costs one
-    statement, not one per user.
-    """
-    now = now or timezone.now()
+    """Revoke every live session of these users (a queryset, users or ids) in one UPDATE;
+    returns how many. An admin action on a page of users costs one statement, not one
+    per user."""
     if isinstance(users, QuerySet):
         users = users.values("pk")
     else:
         users = [getattr(user, "pk", user) for user in users]
-    return revoke_matching(RefreshToken.objects.live(now).filter(user__in=users), reason, now)
+    return len(RefreshToken.objects.filter(user__in=users).revoke(reason, now))
 
 
 def revoke_every_session(
@@ -58,7 +54,7 @@ def revoke_every_session(
     now = now or timezone.now()
     live = RefreshToken.objects.live(now)
     batches = live.keyset_batches(("pk",), batch_size)
-    return sum(revoke_matching(batch, reason, now) for batch in batches)
+    return sum(len(batch.revoke(reason, now)) for batch in batches)
 
 
 def purge_expired(

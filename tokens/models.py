@@ -10,7 +10,7 @@ from django.db import connections, models, router
 from django.db.models import Q
 from django.utils import timezone
 
-from tokens import crypto, sql
+from tokens import crypto, signals, sql
 from tokens.client import USER_AGENT_MAX_LENGTH
 from tokens.devices import DEVICE_MAX_LENGTH
 
@@ -79,23 +79,31 @@ class RefreshTokenQuerySet(models.QuerySet):
         """Sessions not opened with this password hash (under any of the server's keys)."""
         return self.exclude(password_binding__in=crypto.password_bindings(password_hash))
 
-    def revoke(self, reason: str, now: datetime) -> tuple[RevokedSession, ...]:
-        """Revoke the unrevoked sessions of this queryset in one UPDATE; name them.
+    def revoke(self, reason: str, now: datetime | None = None) -> tuple[RevokedSession, ...]:
+        """Revoke the live sessions of this queryset in one UPDATE and send one
+        ``session_revoked`` signal for them; returns them (``len()`` is the count).
 
-        ``UPDATE ... RETURNING`` (PostgreSQL, SQLite >= 3.35; the ORM's ``update()``
-        returns only a count) revokes and names the revoked sessions in the same
-        statement: no SELECT before it and no query per session, however many.
+        The one way a session is revoked, whoever asks (the API, the admin, the
+        commands, a replay): ``UPDATE ... RETURNING`` (PostgreSQL, SQLite >= 3.35; the
+        ORM's ``update()`` returns only a count) revokes and names the sessions in the
+        same statement, with no SELECT before it and no query per session. The signal
+        names only the sessions this statement revoked, not those a concurrent call
+        revoked first.
         """
+        now = now or timezone.now()
         # A write: on the database the router picks for writes, never a read replica.
         using = self._db or router.db_for_write(self.model)
-        statement, params = sql.revoke(self, using, reason, now)
+        statement, params = sql.revoke(self.live(now), using, reason, now)
         with connections[using].cursor() as cursor:
             cursor.execute(statement, params)
             rows = cursor.fetchall()
         opts = self.model._meta
         session_id = opts.pk.to_python
         user_id = opts.get_field("user").target_field.to_python  # any user model's pk
-        return tuple(RevokedSession(session_id(sid), user_id(uid), ip) for sid, uid, ip in rows)
+        revoked = tuple(RevokedSession(session_id(sid), user_id(uid), ip) for sid, uid, ip in rows)
+        if revoked:
+            signals.session_revoked.send(sender=self.model, sessions=revoked, reason=str(reason))
+        return revoked
 
     def insert_for_password(
         self, session: "RefreshToken", password_hash: str, now: datetime

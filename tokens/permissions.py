@@ -10,8 +10,8 @@ renews.
 from django.utils import timezone
 from rest_framework.permissions import BasePermission
 
+from tokens.access import AUTH_TIME_CLAIM
 from tokens.errors import ReauthenticationRequired
-from tokens.services import AUTH_TIME_CLAIM
 from tokens.settings import tokens_settings
 
 

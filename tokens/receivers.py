@@ -5,15 +5,16 @@ and ``set_password()`` + ``save()`` in a shell all end in the user model's ``sav
 Listening there keeps the invariant in one place instead of in every caller (as
 Django's own sessions do with ``get_session_auth_hash()``). A password written
 around ``save()`` (``QuerySet.update()``, raw SQL) sends no signal; the binding
-check on every use still ends those sessions (``tokens.services``), but no email
-tells the user of such a change (``tokens.notifications``).
+check on every use still ends those sessions (``tokens.services`` at refresh,
+``tokens.authentication`` on every request), but no email tells the user of such a
+change (``tokens.notifications``).
 """
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_save
 
-from tokens import notifications, services
+from tokens import notifications, passwords
 
 
 def end_sessions_of_old_password(sender, instance, created, update_fields, raw, **kwargs) -> None:
@@ -24,7 +25,7 @@ def end_sessions_of_old_password(sender, instance, created, update_fields, raw, 
     # Inside the save's own transaction (if any): the password and the revocation
     # commit together or not at all.
     with transaction.atomic():
-        services.password_changed(instance)
+        passwords.password_changed(instance)
         # set_password() keeps the raw password in ``_password`` until the save is done
         # (AbstractBaseUser.save() clears it after this signal): so a save without a
         # set_password() (an edit of the email, the admin's change form), or Django's

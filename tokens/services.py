@@ -1,9 +1,9 @@
-"""The session service, the request path: log in, refresh, authenticate, log out and
-revoke one user's sessions. No HTTP in here.
+"""The session lifecycle: log in, refresh, reauthenticate, list, log out. No HTTP in here.
 
-Views and the bulk work of ``tokens.maintenance`` (the admin's and the commands') all
-revoke through ``revoke_matching``, so a session is revoked the same way (one
-set-based UPDATE, one audit signal) whoever asks.
+Every revocation, here and in the admin's and the commands' bulk work
+(``tokens.maintenance``), is ``RefreshTokenQuerySet.revoke``: one set-based UPDATE and
+one audit signal, whoever asks. Bearer authentication is ``tokens.authentication``'s,
+what a password change ends is ``tokens.passwords``'.
 """
 
 import math
@@ -14,10 +14,8 @@ from datetime import datetime, timedelta
 from django.contrib import auth
 from django.contrib.auth import get_user_model, hashers
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 
 from tokens import crypto, devices, notifications, signals
@@ -30,12 +28,8 @@ from tokens.errors import (
     RefreshTokenMissing,
     UserInactive,
 )
-from tokens.models import RefreshToken, RefreshTokenQuerySet, RevokedSession, RevokeReason
+from tokens.models import RefreshToken, RevokedSession, RevokeReason
 from tokens.settings import tokens_settings
-
-SESSION_ID_CLAIM = "sid"
-# When the user last proved their password (OpenID Connect's claim): a refresh keeps it.
-AUTH_TIME_CLAIM = "auth_time"
 
 
 @dataclass(frozen=True)
@@ -67,13 +61,6 @@ class IssuedAccess:
     expires_in: int
 
 
-def _access_token(user, session_id: uuid.UUID, authenticated_at: datetime) -> str:
-    access = AccessToken.for_user(user)
-    access[SESSION_ID_CLAIM] = str(session_id)
-    access[AUTH_TIME_CLAIM] = int(authenticated_at.timestamp())
-    return str(access)
-
-
 def _access_lifetime() -> int:
     return int(api_settings.ACCESS_TOKEN_LIFETIME.total_seconds())
 
@@ -81,35 +68,14 @@ def _access_lifetime() -> int:
 def _issue(session: RefreshToken, now: datetime) -> IssuedTokens:
     return IssuedTokens(
         session=session,
-        access_token=_access_token(session.user, session.id, session.authenticated_at),
+        access_token=str(
+            AccessToken.for_session(session.user, session.id, session.authenticated_at)
+        ),
         expires_in=_access_lifetime(),
         refresh_token=crypto.encode(session.id, session.generation),
         # Rounded up: a live session never gets a cookie that deletes itself (Max-Age=0).
         refresh_max_age=max(1, math.ceil((session.expires_at - now).total_seconds())),
     )
-
-
-def revoke_matching(sessions: RefreshTokenQuerySet, reason: str, now: datetime) -> int:
-    """Revoke the sessions in one UPDATE and tell the audit trail; returns how many."""
-    return len(_revoke_naming(sessions, reason, now))
-
-
-def _revoke_one(session: RefreshToken, reason: str, now: datetime) -> int:
-    return revoke_matching(RefreshToken.objects.filter(pk=session.pk), reason, now)
-
-
-def _revoke_naming(
-    sessions: RefreshTokenQuerySet, reason: str, now: datetime
-) -> tuple[RevokedSession, ...]:
-    """``revoke_matching``, naming the sessions it revoked.
-
-    One ``session_revoked`` signal carries every session the statement revoked (and
-    only those: not the ones a concurrent call revoked first).
-    """
-    revoked = sessions.revoke(reason, now)
-    if revoked:
-        signals.session_revoked.send(sender=RefreshToken, sessions=revoked, reason=str(reason))
-    return revoked
 
 
 def login(
@@ -220,7 +186,7 @@ def _evict_beyond_cap(session: RefreshToken, others: int, now: datetime) -> int:
         .order_by("-last_used_at", "-created_at")
         .values("pk")[limit - 1 :]
     )
-    return revoke_matching(RefreshToken.objects.filter(pk__in=beyond), RevokeReason.EVICTED, now)
+    return len(RefreshToken.objects.filter(pk__in=beyond).revoke(RevokeReason.EVICTED, now))
 
 
 def refresh(
@@ -258,7 +224,7 @@ def refresh(
     if not session.is_bound_to_password():
         # Changed around Model.save() (QuerySet.update, raw SQL), so no receiver
         # recorded it: record it now, on the first use.
-        _revoke_one(session, RevokeReason.PASSWORD_CHANGE, now)
+        _only(session).revoke(RevokeReason.PASSWORD_CHANGE, now)
         raise RefreshTokenInvalid()
     if tokens_settings.REFRESH_TOKEN_ROTATE:
         signals.session_rotated.send(sender=RefreshToken, session=session, ip_address=ip_address)
@@ -280,7 +246,7 @@ def _refresh_under_lock(
         if session is None or not session.is_live(now):
             raise RefreshTokenInvalid()
         if not session.is_bound_to_password():
-            _revoke_one(session, RevokeReason.PASSWORD_CHANGE, now)
+            _only(session).revoke(RevokeReason.PASSWORD_CHANGE, now)
             issued = None
         elif not session.user.is_active:
             raise UserInactive()
@@ -296,7 +262,7 @@ def _refresh_under_lock(
                 presented_generation=claims.generation,
                 current_generation=session.generation,
             )
-            _revoke_one(session, RevokeReason.REPLAY, now)
+            _only(session).revoke(RevokeReason.REPLAY, now)
             # The theft signal: the user hears of it, whatever their preferences. Queued
             # when the revocation commits, so only a recorded replay sends one.
             notifications.notify(
@@ -313,6 +279,11 @@ def _refresh_under_lock(
     if tokens_settings.REFRESH_TOKEN_ROTATE:
         signals.session_rotated.send(sender=RefreshToken, session=session, ip_address=ip_address)
     return issued
+
+
+def _only(session: RefreshToken):
+    """``session`` as a queryset, to revoke it (``RefreshTokenQuerySet.revoke``)."""
+    return RefreshToken.objects.filter(pk=session.pk)
 
 
 def _within_reuse_interval(session: RefreshToken, generation: int, now: datetime) -> bool:
@@ -354,13 +325,13 @@ def logout(
     revoked: tuple[RevokedSession, ...] = ()
     claims = crypto.decode(refresh_token) if refresh_token else None
     if claims is not None:
-        sessions = RefreshToken.objects.live(now).filter(pk=claims.session_id)
+        sessions = RefreshToken.objects.filter(pk=claims.session_id)
         if user is not None:
             sessions = sessions.filter(user=user)
-        revoked = _revoke_naming(sessions, RevokeReason.LOGOUT, now)
+        revoked = sessions.revoke(RevokeReason.LOGOUT, now)
     if not revoked and user is not None and access_session_id is not None:
         sessions = RefreshToken.objects.filter(pk=access_session_id, user=user)
-        revoked = _revoke_naming(sessions, RevokeReason.LOGOUT, now)
+        revoked = sessions.revoke(RevokeReason.LOGOUT, now)
     if not revoked:
         raise NotLoggedIn()
     user_model = get_user_model()
@@ -370,24 +341,16 @@ def logout(
     user_logged_out.send(sender=user_model, request=request, user=user)
 
 
-def revoke_session(
-    user, session_id: uuid.UUID, *, reason: str = RevokeReason.REVOKED, now=None
-) -> bool:
-    """Revoke one live session of this user; False when there is no such session."""
-    now = now or timezone.now()
-    sessions = RefreshToken.objects.live(now).filter(pk=session_id, user=user)
-    return revoke_matching(sessions, reason, now) == 1
+def logout_all(user, *, now: datetime | None = None) -> int:
+    """End every live session of the user (reason ``logout_all``); returns how many."""
+    return len(RefreshToken.objects.filter(user=user).revoke(RevokeReason.LOGOUT_ALL, now))
 
 
-def revoke_all(
-    user, *, reason: str, keep: uuid.UUID | None = None, now: datetime | None = None
-) -> int:
-    """Revoke every live session of the user (but ``keep``); returns how many."""
-    now = now or timezone.now()
-    sessions = RefreshToken.objects.live(now).filter(user=user)
-    if keep is not None:
-        sessions = sessions.exclude(pk=keep)
-    return revoke_matching(sessions, reason, now)
+def revoke_own_session(user, session_id: uuid.UUID, *, now: datetime | None = None) -> bool:
+    """The user ends one of their own sessions (reason ``revoked``, the session list's
+    DELETE); False when they have no such live session."""
+    sessions = RefreshToken.objects.filter(pk=session_id, user=user)
+    return len(sessions.revoke(RevokeReason.REVOKED, now)) == 1
 
 
 def live_sessions(user, *, now: datetime | None = None) -> list[RefreshToken]:
@@ -399,24 +362,6 @@ def live_sessions(user, *, now: datetime | None = None) -> list[RefreshToken]:
     """
     sessions = RefreshToken.objects.live(now).filter(user=user).order_by("-created_at")
     return [s for s in sessions if crypto.is_bound_to(s.password_binding, user.password)]
-
-
-def password_changed(user, *, keep: uuid.UUID | None = None, now: datetime | None = None) -> int:
-    """End every live session of the user opened with another password; returns how many.
-
-    Call it after setting ``user.password``, before or after saving it. ``keep`` (the
-    session that changed the password through the API) is bound to the new password
-    first and lives on. ``tokens.receivers`` calls it (without ``keep``) whenever the
-    user model saves a password, whatever path changed it.
-    """
-    now = now or timezone.now()
-    if keep is not None:
-        # Knowing the current password is a proof too: auth_time renews from the next refresh.
-        RefreshToken.objects.live(now).filter(pk=keep, user=user).update(
-            password_binding=crypto.password_binding(user.password), authenticated_at=now
-        )
-    stale = RefreshToken.objects.live(now).filter(user=user).bound_elsewhere(user.password)
-    return revoke_matching(stale, RevokeReason.PASSWORD_CHANGE, now)
 
 
 def reauthenticate(
@@ -445,46 +390,6 @@ def reauthenticate(
     if not renewed:
         raise NotLoggedIn()
     return IssuedAccess(
-        access_token=_access_token(user, session_id, now), expires_in=_access_lifetime()
+        access_token=str(AccessToken.for_session(user, session_id, now)),
+        expires_in=_access_lifetime(),
     )
-
-
-def authenticated_user(session_id, user_id, *, now: datetime | None = None):
-    """The user of the live session an access token names, in one query.
-
-    None when the ids are malformed, the session is revoked or expired, belongs to
-    someone else, or was opened with a password the user no longer has. (Whether the
-    user is active is the caller's to check, as simplejwt's ``get_user`` does.)
-    """
-    user_field = get_user_model()._meta.get_field(api_settings.USER_ID_FIELD)
-    try:
-        session_id = RefreshToken._meta.pk.to_python(session_id)
-        user_id = user_field.to_python(user_id)
-    except ValidationError:
-        return None
-    if session_id is None or user_id is None:
-        return None
-    user = RefreshToken.objects.user_of_live_session(session_id, user_id, now or timezone.now())
-    if user is None or not crypto.is_bound_to(user.session_password_binding, user.password):
-        return None
-    return user
-
-
-def live_access_token(raw_token: str, *, now: datetime | None = None) -> AccessToken | None:
-    """The access token, if it is one of ours that would authenticate a request now.
-
-    For introspection (RFC 7662): exactly the checks of ``SessionJWTAuthentication``
-    (signature by kid, expiry, a live session bound to the user's password, an active
-    user) in the same one query, so revocation shows at once. None for anything else:
-    expired, tampered, revoked, a refresh token, garbage.
-    """
-    try:
-        token = AccessToken(raw_token)
-    except TokenError:
-        return None
-    user = authenticated_user(
-        token.get(SESSION_ID_CLAIM), token.get(api_settings.USER_ID_CLAIM), now=now
-    )
-    if user is None or not user.is_active:
-        return None
-    return token

@@ -1,7 +1,8 @@
 """Security events of the session service, as Django signals.
 
-The service (``tokens.services``) sends most of them, the introspection client check
-(``tokens.authentication``) and the cookie reader (``tokens.cookies``) one each;
+The service (``tokens.services``) sends most of them, ``RefreshTokenQuerySet.revoke``
+(``tokens.models``, every revocation) ``session_revoked``, the introspection client
+check (``tokens.authentication``) and the cookie reader (``tokens.cookies``) one each;
 ``tokens.audit`` turns them into ``security`` log lines, and anyone else may connect (a
 SIEM shipper, metrics, tests). Every signal is sent with ``sender=RefreshToken``. No
 argument ever carries a token or any part of one: ids, IP addresses and reasons only.

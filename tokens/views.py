@@ -19,13 +19,14 @@ from tokens import (
     signing,
 )
 from tokens import messages as texts
+from tokens.access import AUTH_TIME_CLAIM, SESSION_ID_CLAIM
 from tokens.authentication import (
     IntrospectionClientAuthentication,
     OptionalSessionJWTAuthentication,
+    live_access_token,
     session_id_of,
 )
 from tokens.errors import OAUTH_ERRORS
-from tokens.models import RevokeReason
 from tokens.origin import CookieRequestOrigin, RequestOrigin
 from tokens.permissions import RecentLogin, require_recent_login
 from tokens.ratelimit import (
@@ -165,7 +166,7 @@ class LogoutAllView(TokensView):
     throttle_classes = [SensitiveRate]
 
     def post(self, request):
-        revoked = services.revoke_all(request.user, reason=RevokeReason.LOGOUT_ALL)
+        revoked = services.logout_all(request.user)
         response = Response(
             {
                 "message": f"Successfully logged out from all devices. {texts.revoked(revoked)}",
@@ -193,7 +194,7 @@ class SessionDetailView(TokensView):
         if str(session_id) != session_id_of(request):
             # Ending another device's session is destructive; ending one's own is a logout.
             require_recent_login(request)
-        if not services.revoke_session(request.user, session_id):
+        if not services.revoke_own_session(request.user, session_id):
             raise NotFound()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -248,7 +249,7 @@ class IntrospectView(TokensView):
             raise NotAuthenticated()
         serializer = IntrospectionRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        token = services.live_access_token(serializer.validated_data["token"])
+        token = live_access_token(serializer.validated_data["token"])
         response = Response(_introspection(token))
         response["Cache-Control"] = "no-store"  # an answer about a credential, right now
         return response
@@ -260,13 +261,13 @@ def _introspection(token) -> dict:
         return {"active": False}
     claims = {
         "sub": str(token[api_settings.USER_ID_CLAIM]),
-        "sid": token[services.SESSION_ID_CLAIM],
+        "sid": token[SESSION_ID_CLAIM],
         "exp": token.get("exp"),
         "iat": token.get("iat"),
         "iss": token.get("iss"),
         "aud": token.get("aud"),
         "jti": token.get(api_settings.JTI_CLAIM) if api_settings.JTI_CLAIM else None,
-        "auth_time": token.get(services.AUTH_TIME_CLAIM),
+        "auth_time": token.get(AUTH_TIME_CLAIM),
     }
     # token_type is RFC 6749's (section 5.1), as login answers it; not the hint's
     # "access_token".

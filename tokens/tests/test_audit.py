@@ -104,12 +104,13 @@ def test_full_flow_emits_each_event_and_logs_no_token(api, user, caplog, receive
 @pytest.mark.parametrize(
     ("revoke", "reason"),
     [
-        (lambda user, s: services.revoke_all(user, reason=RevokeReason.LOGOUT_ALL), "logout_all"),
+        (lambda user, s: services.logout_all(user), "logout_all"),
         (lambda user, s: maintenance.revoke_sessions([s.id], reason=RevokeReason.ADMIN), "admin"),
         (lambda user, s: maintenance.revoke_users([user], reason=RevokeReason.ADMIN), "admin"),
+        (lambda user, s: services.revoke_own_session(user, s.id), "revoked"),
         (
-            lambda user, s: services.revoke_session(user, s.id, reason=RevokeReason.REVOKED),
-            "revoked",
+            lambda user, s: len(RefreshToken.objects.filter(pk=s.pk).revoke(RevokeReason.REPLAY)),
+            "replay",
         ),
     ],
 )
@@ -130,7 +131,7 @@ def test_every_revocation_path_logs_the_reason(user, caplog, received, revoke, r
 def test_bulk_revocation_is_one_query_and_one_event(user, received, count):
     make_sessions(user, count)
     with CaptureQueriesContext(connection) as ctx:
-        assert services.revoke_all(user, reason=RevokeReason.LOGOUT_ALL) == count
+        assert services.logout_all(user) == count
     assert len(ctx.captured_queries) == 1
     ((name, kwargs),) = received
     assert name == "session_revoked"
@@ -138,8 +139,23 @@ def test_bulk_revocation_is_one_query_and_one_event(user, received, count):
 
 
 def test_nothing_revoked_sends_nothing(user, received):
-    assert services.revoke_all(user, reason=RevokeReason.LOGOUT_ALL) == 0
+    assert services.logout_all(user) == 0
     assert received == []
+
+
+def test_revoke_touches_only_the_live_sessions_it_is_given(user, received):
+    """The primitive itself (every path above goes through it): an expired or an
+    already revoked session keeps what it has, and the one signal names only the rest."""
+    live = make_sessions(user, 2)
+    (expired,) = make_sessions(user, 1, expires_in=timedelta(days=-1))
+    (earlier,) = make_sessions(user, 1, revoke_reason=RevokeReason.LOGOUT)
+    RefreshToken.objects.filter(pk=earlier.pk).update(revoked_at=timezone.now())
+    revoked = RefreshToken.objects.filter(user=user).revoke(RevokeReason.ADMIN)
+    assert {s.id for s in revoked} == {s.id for s in live}
+    ((name, kwargs),) = received
+    assert (name, kwargs["sessions"], kwargs["reason"]) == ("session_revoked", revoked, "admin")
+    rows = dict(RefreshToken.objects.values_list("pk", "revoke_reason"))
+    assert rows[expired.pk] == "" and rows[earlier.pk] == RevokeReason.LOGOUT
 
 
 def test_replay_through_the_service(user, caplog, received):

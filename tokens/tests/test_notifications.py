@@ -19,7 +19,6 @@ from rest_framework.test import APIClient
 
 from tokens import notifications, services
 from tokens.errors import RefreshTokenInvalid
-from tokens.models import RevokeReason
 from tokens.tests.factories import make_sessions
 from tokens.tests.fixtures import PASSWORD
 
@@ -109,7 +108,7 @@ def test_a_sign_in_from_a_known_device_is_not(person, sign_in, mailoutbox):
 def test_a_revoked_or_expired_session_still_counts_as_seen(person, sign_in, mailoutbox):
     make_sessions(person, 1, device="Firefox on Linux", expires_in=timedelta(days=-1))
     make_sessions(person, 1, device="Chrome on Mac OS X")
-    services.revoke_all(person, reason=RevokeReason.LOGOUT_ALL)
+    services.logout_all(person)
     sign_in(FIREFOX)
     sign_in(CHROME_MAC)
     assert mailoutbox == []

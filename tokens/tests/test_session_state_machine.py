@@ -30,7 +30,7 @@ from hypothesis.stateful import (
 
 from tokens import maintenance, services
 from tokens.errors import BadCredentials, NotLoggedIn, RefreshTokenInvalid
-from tokens.models import RefreshToken, RevokeReason
+from tokens.models import RefreshToken
 
 IDLE = dt.timedelta(hours=1)
 ABSOLUTE = dt.timedelta(hours=3)
@@ -149,7 +149,7 @@ class SessionMachine(RuleBasedStateMachine):
     @rule()
     def logout_all(self):
         live = [s for s in self.model.values() if s.live(self.now)]
-        revoked = services.revoke_all(self.user, reason=RevokeReason.LOGOUT_ALL, now=self.now)
+        revoked = services.logout_all(self.user, now=self.now)
         assert revoked == len(live)
         for session in live:
             session.revoked = True

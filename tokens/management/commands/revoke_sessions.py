@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tokens import maintenance, services
+from tokens import maintenance
 from tokens import messages as texts
 from tokens.models import RevokeReason
 
@@ -36,5 +36,5 @@ class Command(BaseCommand):
             account = user_model._default_manager.get_by_natural_key(user)
         except user_model.DoesNotExist:
             raise CommandError(f"No user with the login name {user!r}.") from None
-        count = services.revoke_all(account, reason=RevokeReason.ADMIN)
+        count = maintenance.revoke_users([account], reason=RevokeReason.ADMIN)
         self.stdout.write(texts.revoked(count, account.get_username()))
