@@ -9,8 +9,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import User
-from tokens import maintenance
-from tokens import messages as texts
+from tokens import maintenance, texts
 from tokens.admin import SessionInline
 from tokens.models import RefreshToken, RevokeReason
 

@@ -8,7 +8,7 @@ from accounts import schema, services
 from accounts.serializers import ChangePasswordSerializer, RegisterSerializer, UserSerializer
 from tokens import known_devices
 from tokens.authentication import session_id_of
-from tokens.origin import RequestOrigin
+from tokens.permissions import RequestOrigin
 from tokens.ratelimit import PasswordCheckRate, SensitiveRate
 
 

@@ -268,7 +268,7 @@ TOKENS.update(
 )
 
 # Frontends on other origins: CORS with credentials (django-cors-headers), and trusted
-# by the Origin check of cookie-authenticated requests (tokens/origin.py).
+# by the Origin check of cookie-authenticated requests (tokens/permissions.py).
 CORS_ALLOWED_ORIGINS = env.csv("CORS_ALLOWED_ORIGINS")
 CORS_ALLOW_CREDENTIALS = True
 CORS_URLS_REGEX = r"^/api/.*$"

@@ -24,8 +24,7 @@ from django.utils import timezone
 from django.utils.formats import date_format, time_format
 from django.utils.html import format_html, format_html_join
 
-from tokens import maintenance
-from tokens import messages as texts
+from tokens import maintenance, texts
 from tokens.models import NotificationPreference, RefreshToken, RevokeReason
 from tokens.paginator import EXACT_COUNT_LIMIT, CappedCountPaginator
 

@@ -17,8 +17,8 @@ from tokens import (
     notifications,
     services,
     signing,
+    texts,
 )
-from tokens import messages as texts
 from tokens.access import AUTH_TIME_CLAIM, SESSION_ID_CLAIM
 from tokens.authentication import (
     IntrospectionClientAuthentication,
@@ -27,8 +27,12 @@ from tokens.authentication import (
     session_id_of,
 )
 from tokens.errors import OAUTH_ERRORS
-from tokens.origin import CookieRequestOrigin, RequestOrigin
-from tokens.permissions import RecentLogin, require_recent_login
+from tokens.permissions import (
+    CookieRequestOrigin,
+    RecentLogin,
+    RequestOrigin,
+    require_recent_login,
+)
 from tokens.ratelimit import (
     DefaultRate,
     IntrospectionRate,

@@ -1,5 +1,6 @@
 """Register is checked for a cross-site origin too: a foreign page must not create
-accounts in a victim's browser (the rule of tokens.origin, applied to accounts' view)."""
+accounts in a victim's browser (tokens.permissions.RequestOrigin, applied to accounts'
+view)."""
 
 import pytest
 

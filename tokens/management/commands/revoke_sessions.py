@@ -3,8 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tokens import maintenance
-from tokens import messages as texts
+from tokens import maintenance, texts
 from tokens.models import RevokeReason
 
 

@@ -5,7 +5,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from tokens import messages
+from tokens import texts
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
     [(0, "Revoked 0 sessions."), (1, "Revoked 1 session."), (2, "Revoked 2 sessions.")],
 )
 def test_revoked_counts(count, text):
-    assert messages.revoked(count) == text
+    assert texts.revoked(count) == text
 
 
 def test_logout_all_of_one_session_says_session(api, user, login, bearer):

@@ -1,5 +1,7 @@
-"""The sentence that counts revoked sessions, the one the API's logout-all, the admin
-and ``revoke_sessions`` share; the API's other messages are spelled in tokens/views.py."""
+"""Texts people read: the sentence that counts revoked sessions, the one the API's
+logout-all, the admin and ``revoke_sessions`` share; the API's other messages are spelled
+in tokens/views.py. (Not ``messages``: that is ``django.contrib.messages``, which the
+admin uses beside it.)"""
 
 from django.utils.translation import ngettext
 
