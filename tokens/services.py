@@ -1,9 +1,9 @@
 """The session lifecycle: log in, refresh, reauthenticate, list, log out. No HTTP in here.
 
-Every revocation, here and in the admin's and the commands' bulk work
-(``tokens.maintenance``), is ``RefreshTokenQuerySet.revoke``: one set-based UPDATE and
-one audit signal, whoever asks. Bearer authentication is ``tokens.authentication``'s,
-what a password change ends is ``tokens.passwords``'.
+Every revocation, here and in the bulk work of ``tokens.maintenance`` (the admin's, the
+commands'), is ``RefreshTokenQuerySet.revoke``: one set-based UPDATE and one audit
+signal, whoever asks. Checking a bearer token's session is ``tokens.authentication``'s
+job; ending the sessions of an old password is ``tokens.passwords``'.
 """
 
 import math
@@ -224,7 +224,7 @@ def refresh(
     if not session.is_bound_to_password():
         # Changed around Model.save() (QuerySet.update, raw SQL), so no receiver
         # recorded it: record it now, on the first use.
-        _only(session).revoke(RevokeReason.PASSWORD_CHANGE, now)
+        RefreshToken.objects.filter(pk=session.pk).revoke(RevokeReason.PASSWORD_CHANGE, now)
         raise RefreshTokenInvalid()
     if tokens_settings.REFRESH_TOKEN_ROTATE:
         signals.session_rotated.send(sender=RefreshToken, session=session, ip_address=ip_address)
@@ -246,7 +246,7 @@ def _refresh_under_lock(
         if session is None or not session.is_live(now):
             raise RefreshTokenInvalid()
         if not session.is_bound_to_password():
-            _only(session).revoke(RevokeReason.PASSWORD_CHANGE, now)
+            RefreshToken.objects.filter(pk=session.pk).revoke(RevokeReason.PASSWORD_CHANGE, now)
             issued = None
         elif not session.user.is_active:
             raise UserInactive()
@@ -262,7 +262,7 @@ def _refresh_under_lock(
                 presented_generation=claims.generation,
                 current_generation=session.generation,
             )
-            _only(session).revoke(RevokeReason.REPLAY, now)
+            RefreshToken.objects.filter(pk=session.pk).revoke(RevokeReason.REPLAY, now)
             # The theft signal: the user hears of it, whatever their preferences. Queued
             # when the revocation commits, so only a recorded replay sends one.
             notifications.notify(
@@ -279,11 +279,6 @@ def _refresh_under_lock(
     if tokens_settings.REFRESH_TOKEN_ROTATE:
         signals.session_rotated.send(sender=RefreshToken, session=session, ip_address=ip_address)
     return issued
-
-
-def _only(session: RefreshToken):
-    """``session`` as a queryset, to revoke it (``RefreshTokenQuerySet.revoke``)."""
-    return RefreshToken.objects.filter(pk=session.pk)
 
 
 def _within_reuse_interval(session: RefreshToken, generation: int, now: datetime) -> bool:
