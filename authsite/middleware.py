@@ -4,7 +4,7 @@ import logging
 
 from django.http import JsonResponse
 
-from tokens.errors import SERVICE_UNAVAILABLE, code_for_status
+from tokens.errors import SERVICE_UNAVAILABLE, DatabaseUnavailable, code_for_status
 from tokens.exceptions import DATABASE_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
@@ -60,7 +60,11 @@ class JsonApiErrorsMiddleware:
     def process_exception(self, request, exception):
         if request.path.startswith(API_PREFIX) and isinstance(exception, DATABASE_UNAVAILABLE):
             logger.error("database unavailable: %s", exception.__class__.__name__)
-            return JsonResponse({"detail": SERVICE_UNAVAILABLE}, status=503)
+            return JsonResponse(
+                {"detail": SERVICE_UNAVAILABLE},
+                status=503,
+                headers={"Retry-After": str(DatabaseUnavailable.wait)},
+            )
         return None
 
 

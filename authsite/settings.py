@@ -102,6 +102,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 
+# A database that accepts connections and never answers (a hung PostgreSQL, PgBouncer
+# waiting for a dead one) costs a request seconds and a 503 JSON with Retry-After, not the
+# worker until gunicorn kills it (docs/production.md, "When the database hangs"):
+# libpq gives up connecting after DATABASE_CONNECT_TIMEOUT seconds, and PostgreSQL cancels
+# a statement (a lock wait, a runaway query) after DATABASE_STATEMENT_TIMEOUT (0: never).
+DATABASE_CONNECT_TIMEOUT = env.integer("DATABASE_CONNECT_TIMEOUT", 5, minimum=1)
+DATABASE_STATEMENT_TIMEOUT = env.integer("DATABASE_STATEMENT_TIMEOUT", 10, minimum=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+
 # PgBouncer in transaction pooling mode (docs/production.md, "Running on PostgreSQL"): each
 # transaction may run on a different server connection, so nothing may outlive one.
 # Django's server-side cursors for .iterator() are declared WITH HOLD outside a
@@ -127,6 +138,18 @@ if DATABASE_POOLING == "transaction":
     # or a later Django says. Server-side binding itself is fine: unnamed statements.
     _options["prepare_threshold"] = None
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+elif DATABASE_STATEMENT_TIMEOUT and DATABASES["default"]["ENGINE"] == (
+    "django.db.backends.postgresql"
+):
+    # A startup option of the connection. PgBouncer refuses startup options, and a SET
+    # would leak to other clients of a pooled connection: behind it the timeout is the
+    # role's (ALTER ROLE ... SET statement_timeout, docs/production.md).
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = " ".join(
+        filter(
+            None, [_options.get("options"), f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT}s"]
+        )
+    )
 
 # The cache holds the rate-limit counters. Django's own Redis backend, with one client
 # per pool and a one-round-trip incr (authsite/cache.py): no extra dependency, and add/incr

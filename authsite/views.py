@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from authsite import schema
-from tokens.errors import SERVICE_UNAVAILABLE
+from tokens.errors import SERVICE_UNAVAILABLE, DatabaseUnavailable
 from tokens.exceptions import DATABASE_UNAVAILABLE
 
 
@@ -23,5 +23,9 @@ class HealthView(APIView):
                 cursor.execute("SELECT 1")
                 cursor.fetchone()
         except DATABASE_UNAVAILABLE:
-            return Response({"status": "unavailable", "detail": SERVICE_UNAVAILABLE}, status=503)
+            return Response(
+                {"status": "unavailable", "detail": SERVICE_UNAVAILABLE},
+                status=503,
+                headers={"Retry-After": str(DatabaseUnavailable.wait)},
+            )
         return Response({"status": "ok"})

@@ -2,8 +2,6 @@
 a fraction of a second, not every worker's time: 503 JSON at once, a live server whose
 REDIS_URL points at a listener that accepts and never answers."""
 
-import socket
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -12,6 +10,7 @@ import requests
 
 from authsite import testing
 from tokens.errors import SERVICE_UNAVAILABLE
+from tokens.tests.tcp_proxy import HungListener
 
 pytestmark = pytest.mark.slow
 
@@ -22,37 +21,6 @@ REQUESTS = 8  # four per worker, one after the other on each
 # Generous for a loaded machine, far below redis-py's 5 s default socket timeout that a
 # hung Redis cost each request before.
 EACH_WITHIN_SECONDS = 3.0
-
-
-class HungListener:
-    """A TCP port that accepts every connection and never writes or closes one."""
-
-    def __init__(self) -> None:
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.2)
-        self.port = self._listener.getsockname()[1]
-        self._held: list[socket.socket] = []
-        self._open = True
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-
-    def __enter__(self) -> "HungListener":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._open = False
-        self._thread.join(timeout=5)
-        self._listener.close()
-        for held in self._held:
-            held.close()
-
-    def _accept(self) -> None:
-        while self._open:
-            try:
-                connection, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            self._held.append(connection)  # read nothing, answer nothing
 
 
 @pytest.fixture(scope="module")

@@ -149,6 +149,24 @@ def test_transaction_pooling_turns_off_what_outlives_a_transaction():
     assert direct["cursors"] is False
 
 
+def test_postgresql_connections_have_a_connect_and_a_statement_timeout():
+    url = "postgres://postgres@127.0.0.1:5432/authsite"
+    direct = json.loads(database_settings(DATABASE_URL=url).stdout)["options"]
+    assert direct["connect_timeout"] == 5
+    assert direct["options"] == "-c statement_timeout=10s"
+    tuned = database_settings(
+        DATABASE_URL=url, DATABASE_CONNECT_TIMEOUT="2", DATABASE_STATEMENT_TIMEOUT="0"
+    )
+    assert json.loads(tuned.stdout)["options"] == {"connect_timeout": 2}
+    # PgBouncer refuses startup options: behind it the timeout is the role's.
+    pooled = database_settings(DATABASE_URL=url, DATABASE_POOLING="transaction")
+    assert "options" not in json.loads(pooled.stdout)["options"]
+    for variable in ("DATABASE_CONNECT_TIMEOUT", "DATABASE_STATEMENT_TIMEOUT"):
+        refused = database_settings(DATABASE_URL=url, **{variable: "-1"})
+        assert refused.returncode != 0
+        assert variable in refused.stderr
+
+
 @pytest.mark.parametrize(
     "url",
     [

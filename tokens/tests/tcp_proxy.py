@@ -1,7 +1,9 @@
-"""A TCP forwarder whose port a test can close and reopen: the database "going away".
+"""Servers that fail the way real ones do: a TCP forwarder whose port a test can close
+and reopen (the database "going away"), and a listener that accepts and never answers
+(a hung database, Redis or mail server).
 
-Closing drops the listener and every forwarded connection, as a crashed or restarted
-database server would; reopening listens on the same port again.
+Closing the forwarder drops the listener and every forwarded connection, as a crashed or
+restarted database server would; reopening listens on the same port again.
 """
 
 import socket
@@ -80,3 +82,34 @@ def _drop(sock: socket.socket) -> None:
     except OSError:
         pass
     sock.close()
+
+
+class HungListener:
+    """A TCP port that accepts every connection and never writes or closes one."""
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)
+        self.port = self._listener.getsockname()[1]
+        self._held: list[socket.socket] = []
+        self._open = True
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def __enter__(self) -> "HungListener":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._open = False
+        self._thread.join(timeout=5)
+        self._listener.close()
+        for held in self._held:
+            held.close()
+
+    def _accept(self) -> None:
+        while self._open:
+            try:
+                connection, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            self._held.append(connection)  # read nothing, answer nothing
