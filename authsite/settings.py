@@ -238,7 +238,7 @@ TOKENS = {
 # Security notifications (docs/notifications.md): emails about a sign-in
 # from a new device, a stolen refresh token and a password change, sent off the request
 # path: the request stores a task in the database (django-tasks' database backend) and
-# `manage.py db_worker` sends it.
+# `manage.py task_worker` sends it (tokens.worker: db_worker with a lease).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 # EMAIL_URL (dj-email-url): smtp://user:password@host:25, submission://user:pw@host
 # (port 587, STARTTLS), smtp://host:465?ssl=true, console://; unset: the console
@@ -270,6 +270,14 @@ if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", PUBLIC_URL):
 TOKENS["SECURITY_NOTIFICATIONS"] = True
 TOKENS["SECURITY_NOTIFICATION_SESSIONS_URL"] = f"{PUBLIC_URL}/#sessions"
 TOKENS["SECURITY_NOTIFICATION_RATE"] = env.rate("SECURITY_NOTIFICATION_RATE", "10/h")
+# A failed send is tried again after this many seconds, doubled after each failure.
+TOKENS["SECURITY_NOTIFICATION_RETRY_DELAY"] = timedelta(
+    seconds=env.integer("SECURITY_NOTIFICATION_RETRY_DELAY", 60, minimum=1)
+)
+# The task worker (manage.py task_worker): a task a dead worker left RUNNING runs again
+# after TASK_LEASE seconds, at most TASK_MAX_CLAIMS times (docs/notifications.md).
+TOKENS["TASK_LEASE"] = timedelta(seconds=env.integer("TASK_LEASE", 300, minimum=1))
+TOKENS["TASK_MAX_CLAIMS"] = env.integer("TASK_MAX_CLAIMS", 3, minimum=1)
 # Access tokens for other services (tokens/signing.py; docs/access-tokens.md). HS256
 # signs with SECRET_KEY (SIMPLE_JWT below) and publishes nothing;
 # ES256 or EdDSA sign with a private key, and GET /.well-known/jwks.json publishes its

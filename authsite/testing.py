@@ -24,6 +24,9 @@ AUTHSITE = Project(
         {
             "DJANGO_ALLOW_ASYNC_UNSAFE",  # the browser tests set it while Chromium runs
             "DATABASE_URL",
+            "DATABASE_CONNECT_TIMEOUT",
+            "DATABASE_STATEMENT_TIMEOUT",
+            "DATABASE_POOLING",
             "REDIS_URL",
             "DEBUG",
             "SECRET_KEY",
@@ -35,6 +38,10 @@ AUTHSITE = Project(
             "EMAIL_URL",
             "DEFAULT_FROM_EMAIL",
             "PUBLIC_URL",
+            "SECURITY_NOTIFICATION_RATE",
+            "SECURITY_NOTIFICATION_RETRY_DELAY",
+            "TASK_LEASE",
+            "TASK_MAX_CLAIMS",
             "ACCESS_TOKEN_ALGORITHM",
             "ACCESS_TOKEN_SIGNING_KEY",
             "ACCESS_TOKEN_SIGNING_KEY_FILE",

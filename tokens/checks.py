@@ -186,7 +186,7 @@ def check_security_emails_are_queued(app_configs, **kwargs) -> list[checks.Check
             "mail server) and cannot delay a retry.",
             hint='Queue them: TASKS = {"default": {"BACKEND": '
             '"django_tasks_db.DatabaseBackend"}}, "django_tasks_db" in INSTALLED_APPS, '
-            "and run manage.py db_worker; or set SECURITY_NOTIFICATIONS to False.",
+            "and run manage.py task_worker; or set SECURITY_NOTIFICATIONS to False.",
             id="tokens.W001",
         )
     ]

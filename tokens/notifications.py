@@ -4,14 +4,18 @@ their password changed.
 
 The request path only queues (``notify``): once its transaction commits, one task
 (``send_security_email``) goes to the django-tasks backend (the database queue in this
-project, one INSERT) and a worker (``manage.py db_worker``) renders and sends the email
+project, one INSERT) and a worker (``manage.py task_worker``) renders and sends the email
 with Django's email framework. A queued task is stored by its path
 (``tokens.notifications.send_security_email``) and its arguments: keep both stable, or
 tasks already in the queue cannot run.
 
 Nothing here raises into a login, a refresh or a password change: a queue that cannot
 be written is logged (that email is lost), and a send that fails is tried again later,
-up to SECURITY_NOTIFICATION_MAX_ATTEMPTS times in all.
+up to SECURITY_NOTIFICATION_MAX_ATTEMPTS times in all. Each email has one Message-ID,
+made when it is queued and kept by every attempt. A send that failed after the mail
+server had the whole message (it never answered "250") may have gone through: it is
+sent once more, not up to the limit, and logged as such. A retry that cannot be queued
+raises the database's error, so that ``manage.py task_worker`` runs the attempt again.
 
 A queued task carries the event, the user's id, a device name, an IP address and a
 time, and is stored as such in the queue's table: never a token, never a password hash.
@@ -23,13 +27,17 @@ default when it is installed, off when it is not, and then ``notify`` does nothi
 
 import functools
 import logging
+import smtplib
 from datetime import UTC, datetime, timedelta
+from email.utils import make_msgid, parseaddr
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.encoding import punycode
 from django_ratelimit.core import get_usage
 
 from tokens import extras
@@ -47,6 +55,12 @@ NO_USER = "skipped: the user is gone"
 NO_ADDRESS = "skipped: the user has no email address"
 OPTED_OUT = "skipped: the user turned this email off"
 OVER_RATE = "skipped: too many security emails to this user"
+UNCONFIRMED = "unconfirmed: the mail server took the message and never answered"
+UNCONFIRMED_RETRIED = "unconfirmed: the mail server never answered; sent once more"
+
+# Sends at most of one email that the mail server took without answering: the relay
+# that acknowledges after the client's timeout gets it twice, not once per attempt.
+UNCONFIRMED_SENDS = 2
 
 log = logging.getLogger("tokens.notifications")
 
@@ -70,14 +84,31 @@ def notify(
         "device": device,
         "ip_address": ip_address,
         "occurred_at": (when or timezone.now()).isoformat(),
+        "message_id": new_message_id(),
     }
     transaction.on_commit(functools.partial(_enqueue, event, str(user_id), details, 1))
 
 
+def new_message_id() -> str:
+    """A Message-ID in the sender's domain (no DNS lookup, unlike Django's default)."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
+    try:
+        return make_msgid(domain=punycode(domain) if domain else "localhost")
+    except UnicodeError:
+        return make_msgid(domain="localhost")
+
+
 def _enqueue(
-    event: str, user_id: str, details: dict, attempt: int, run_after: datetime | None = None
+    event: str,
+    user_id: str,
+    details: dict,
+    attempt: int,
+    run_after: datetime | None = None,
+    *,
+    retry: bool = False,
 ) -> None:
-    """Queue one attempt; a queue that cannot take it is logged, never raised."""
+    """Queue one attempt; a queue that cannot take it is logged, never raised, unless
+    it is a ``retry``: the worker's attempt then raises, to be run again."""
     try:
         task = send_security_email.using(backend=tokens_settings.SECURITY_NOTIFICATION_TASK_BACKEND)
         # A backend that runs tasks at once (ImmediateBackend, in tests) cannot wait:
@@ -86,6 +117,15 @@ def _enqueue(
             task = task.using(run_after=run_after)
         task.enqueue(event, user_id, details, attempt)
     except Exception:
+        if retry:
+            log.error(
+                "security email retry not queued: event=%s user_id=%s attempt=%d; "
+                "this attempt stays to be run again",
+                event,
+                user_id,
+                attempt,
+            )
+            raise
         log.exception(
             "security email not queued: event=%s user_id=%s attempt=%d", event, user_id, attempt
         )
@@ -118,10 +158,14 @@ def deliver(event: str, user_id: str, details: dict, attempt: int = 1) -> str:
             user_id,
         )
         return OVER_RATE
+    # Tasks queued before Message-IDs were made at notify() get theirs here.
+    details = {**details, "message_id": details.get("message_id") or new_message_id()}
     message = _message(event, address, details)
     try:
         message.send()
     except Exception as error:
+        if _handed_over(error):
+            return _unconfirmed(event, user_id, details, attempt, error)
         limit = tokens_settings.SECURITY_NOTIFICATION_MAX_ATTEMPTS
         if attempt >= limit:
             log.error(
@@ -142,9 +186,61 @@ def deliver(event: str, user_id: str, details: dict, attempt: int = 1) -> str:
             delay.total_seconds(),
             type(error).__name__,
         )
-        _enqueue(event, user_id, details, attempt + 1, run_after=timezone.now() + delay)
+        _enqueue(event, user_id, details, attempt + 1, run_after=timezone.now() + delay, retry=True)
         raise
+    log.info(
+        "security email sent: event=%s user_id=%s attempt=%d message_id=%s",
+        event,
+        user_id,
+        attempt,
+        details["message_id"],
+    )
     return SENT
+
+
+def _handed_over(error: BaseException) -> bool:
+    """Whether ``error`` came after smtplib had sent the whole message (inside
+    ``SMTP.data()``, once the body ``q`` was made): the server may have taken it and only
+    its answer went missing. A refusal, or trouble before the body, means not sent."""
+    trace = error.__traceback__
+    while trace is not None:
+        frame = trace.tb_frame
+        if frame.f_code is smtplib.SMTP.data.__code__ and "q" in frame.f_locals:
+            return True
+        trace = trace.tb_next
+    return False
+
+
+def _unconfirmed(event: str, user_id: str, details: dict, attempt: int, error) -> str:
+    """After a send the mail server may have taken: once more with the same Message-ID
+    (so a mailbox that deduplicates shows one), never up to the attempt limit."""
+    sends = details.get("unconfirmed_sends", 0) + 1
+    if sends >= UNCONFIRMED_SENDS or attempt >= tokens_settings.SECURITY_NOTIFICATION_MAX_ATTEMPTS:
+        log.warning(
+            "security email may have been delivered, not sent again: event=%s user_id=%s "
+            "message_id=%s; the mail server took it %d times without answering (%s)",
+            event,
+            user_id,
+            details["message_id"],
+            sends,
+            type(error).__name__,
+        )
+        return UNCONFIRMED
+    delay = retry_delay(attempt)
+    log.warning(
+        "security email may have been delivered: event=%s user_id=%s attempt=%d "
+        "message_id=%s; the mail server took it without answering (%s), sent once more "
+        "in %ds with the same Message-ID",
+        event,
+        user_id,
+        attempt,
+        details["message_id"],
+        type(error).__name__,
+        delay.total_seconds(),
+    )
+    details = {**details, "unconfirmed_sends": sends}
+    _enqueue(event, user_id, details, attempt + 1, run_after=timezone.now() + delay, retry=True)
+    return UNCONFIRMED_RETRIED
 
 
 def _over_rate(event: str, user_id: str) -> bool:
@@ -189,6 +285,7 @@ def _message(event: str, address: str, details: dict) -> EmailMultiAlternatives:
         subject=" ".join(subject.split()),  # one line: a header cannot hold a newline
         body=render_to_string(f"{folder}/{event}.txt", context),
         to=[address],
+        headers={"Message-ID": details["message_id"]} if details.get("message_id") else {},
     )
     message.attach_alternative(render_to_string(f"{folder}/{event}.html", context), "text/html")
     return message

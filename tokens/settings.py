@@ -75,6 +75,12 @@ DEFAULTS = {
     "SECURITY_NOTIFICATION_RATE": "10/h",
     # The django-tasks backend (an alias of the TASKS setting) that queues the emails.
     "SECURITY_NOTIFICATION_TASK_BACKEND": "default",
+    # The task worker (manage.py task_worker, tokens.worker): a task RUNNING this long
+    # belongs to a worker that died (SIGKILL, a lost host) and runs again, at most
+    # TASK_MAX_CLAIMS times in all. Longer than any task takes: an email takes at most
+    # a few times the email backend's timeout.
+    "TASK_LEASE": timedelta(minutes=5),
+    "TASK_MAX_CLAIMS": 3,
     # Access-token signing: HS256 under SIMPLE_JWT["SIGNING_KEY"], or ES256 / EdDSA with
     # ACCESS_TOKEN_SIGNING_KEY (a PEM private key), so other services can verify tokens
     # with the public keys of GET /.well-known/jwks.json.

@@ -1,5 +1,5 @@
 """The security emails end to end, as production sends them: gunicorn queues the task
-in the database (django-tasks' database backend), and ``manage.py db_worker`` (the real
+in the database (django-tasks' database backend), and ``manage.py task_worker`` (the real
 command, in its own process) sends it through the email backend EMAIL_URL names."""
 
 import pytest
@@ -44,7 +44,7 @@ def test_the_worker_sends_what_a_login_queued(live_database, tmp_path):
     # The login answered without sending anything: the email waits in the queue.
     assert not mail.exists() or sent_emails(mail) == ""
 
-    output = testing.manage(env, "db_worker", "--batch", "--no-startup-delay", "--no-reload")
+    output = testing.manage(env, "task_worker", "--batch", "--no-startup-delay", "--no-reload")
 
     assert "SUCCESSFUL" in output, output
     email = sent_emails(mail)

@@ -99,7 +99,7 @@ SIMPLE_JWT = {
 }
 
 # The security emails' queue (tokens.notifications): django-tasks' database backend,
-# sent by `manage.py db_worker`; the tests' fixtures send them at once instead.
+# sent by `manage.py task_worker`; the tests' fixtures send them at once instead.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 if os.environ.get("EMAIL_FILE_PATH"):
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
