@@ -108,6 +108,24 @@ def wait_until(condition, *, seconds: float) -> bool:
     return condition()
 
 
+def terminate_connections(live_database, env: dict[str, str]) -> int:
+    """PostgreSQL ends every connection to the server's database (pg_terminate_backend)."""
+    pg = live_database.postgres
+    with psycopg.connect(
+        host=pg["HOST"],
+        port=pg["PORT"] or 5432,
+        user=pg["USER"],
+        password=pg.get("PASSWORD") or None,
+        dbname="postgres",
+        autocommit=True,
+    ) as admin:
+        return admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (env["DATABASE_URL"].rsplit("/", 1)[1],),
+        ).fetchone()[0]
+
+
 @pytest.mark.postgres
 def test_the_worker_outlives_its_connection_killed_mid_send(live_database, tmp_path):
     with SmtpSink(mode=STALL) as sink:
@@ -117,21 +135,7 @@ def test_the_worker_outlives_its_connection_killed_mid_send(live_database, tmp_p
         try:
             assert wait_until(lambda: sink.connections >= 1, seconds=30), worker.log()
             # PostgreSQL ends the worker's connection while it waits on the mail server.
-            pg = live_database.postgres
-            with psycopg.connect(
-                host=pg["HOST"],
-                port=pg["PORT"] or 5432,
-                user=pg["USER"],
-                password=pg.get("PASSWORD") or None,
-                dbname="postgres",
-                autocommit=True,
-            ) as admin:
-                killed = admin.execute(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = %s AND pid <> pg_backend_pid()",
-                    (env["DATABASE_URL"].rsplit("/", 1)[1],),
-                ).fetchone()[0]
-            assert killed >= 1
+            assert terminate_connections(live_database, env) >= 1
             sink.mode = ACCEPT  # the relay comes back
 
             assert sink.wait_for(1, seconds=60), worker.log()
@@ -141,6 +145,33 @@ def test_the_worker_outlives_its_connection_killed_mid_send(live_database, tmp_p
             worker.stop()
         assert "RUNNING" not in task_statuses(env)
         assert len(sink.received) == 1, sink.message_ids()
+
+
+@pytest.mark.postgres
+def test_every_queued_email_arrives_through_repeated_connection_kills(live_database, tmp_path):
+    count, kills = 30, 8
+    # A slow relay, so that kills land in sends as well as between them.
+    with SmtpSink(mode=ACCEPT, ack_delay=0.1) as sink:
+        env = environment(live_database, sink)
+        queue_theft_emails(env, count)
+        worker = Worker(env, tmp_path / "worker.log")
+        try:
+            for _ in range(kills):
+                time.sleep(0.4)
+                terminate_connections(live_database, env)
+            statuses = settled(env, seconds=90)
+            assert worker.process.poll() is None, worker.log()
+        finally:
+            worker.stop()
+        assert statuses == ["SUCCESSFUL"] * count, statuses
+        recipients = [
+            line for m in sink.received for line in m.decode().splitlines() if line[:4] == "To: "
+        ]
+        # Each one at least once; a kill between a send and its record sends it again,
+        # at most TASK_MAX_CLAIMS (3) times.
+        assert {f"To: victim{n}@example.com" for n in range(count)} == set(recipients)
+        assert max(recipients.count(r) for r in recipients) <= 3
+        assert "reconnecting" in worker.log()
 
 
 def test_a_task_whose_worker_was_killed_runs_again_after_its_lease(live_database, tmp_path):
