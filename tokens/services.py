@@ -348,14 +348,30 @@ def revoke_own_session(user, session_id: uuid.UUID, *, now: datetime | None = No
     return len(sessions.revoke(RevokeReason.REVOKED, now)) == 1
 
 
-def live_sessions(user, *, now: datetime | None = None) -> list[RefreshToken]:
-    """The user's live sessions, newest first.
+# The sessions list holds at most this many: the default SESSIONS_PER_USER_LIMIT, so
+# with the default cap it is every live session; with the cap raised or off (a user
+# with 10,000 sessions was a 2.7 MB answer), the newest ones.
+SESSIONS_LIST_LIMIT = 100
+
+
+def live_sessions(
+    user,
+    *,
+    now: datetime | None = None,
+    limit: int | None = SESSIONS_LIST_LIMIT,
+    current: uuid.UUID | str | None = None,
+) -> list[RefreshToken]:
+    """The user's live sessions, newest first: at most ``limit`` (None: all), then the
+    session ``current`` (the caller's) if it is live and older than those.
 
     Sessions of an older password are left out even before anything recorded their
     end (a password written around ``Model.save()``, a login that lost a race with
     a password change): they can no longer be used.
     """
-    sessions = RefreshToken.objects.live(now).filter(user=user).order_by("-created_at")
+    live = RefreshToken.objects.live(now).filter(user=user).order_by("-created_at")
+    sessions = list(live if limit is None else live[:limit])
+    if current is not None and str(current) not in {str(s.pk) for s in sessions}:
+        sessions += live.filter(pk=current)
     return [s for s in sessions if crypto.is_bound_to(s.password_binding, user.password)]
 
 

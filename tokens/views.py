@@ -185,7 +185,7 @@ class LogoutAllView(TokensView):
 class SessionListView(TokensView):
     def get(self, request):
         serializer = SessionSerializer(
-            services.live_sessions(request.user),
+            services.live_sessions(request.user, current=session_id_of(request)),
             many=True,
             context={"current_session_id": session_id_of(request)},
         )

@@ -85,6 +85,28 @@ def test_change_page_lists_live_sessions_read_only(admin_client, user):
     assert 'name="refresh_tokens-0-user_agent"' not in html  # read-only, no inputs
 
 
+def test_a_user_with_thousands_of_sessions_gets_a_short_page(admin_client, user):
+    """The page lists the most recently used live sessions, a bounded number of them, and
+    links to all of them in the sessions admin: its size and queries do not grow with the
+    user's sessions (10,000 sessions once made an 18 MB page)."""
+    sessions = make_sessions(user, 500)  # newest first, each used a second before the next
+    url = f"{CHANGELIST}{user.pk}/change/"
+    with CaptureQueriesContext(connection) as queries:
+        html = admin_client.get(url).content.decode()
+    shown = [s for s in sessions if str(s.id) in html]
+    assert shown == sessions[:20]  # the 20 most recently used, in that order
+    assert [html.index(str(s.id)) for s in shown] == sorted(html.index(str(s.id)) for s in shown)
+    assert "20 most recently used of 500 live sessions" in html
+    link = f"/admin/tokens/refreshtoken/?q={user.email.replace('@', '%40')}&status=active"
+    assert f'href="{link.replace("&", "&amp;")}"' in html
+    assert str(sessions[20].id)[:8] in admin_client.get(link).content.decode()  # the rest
+    make_sessions(user, 500, now=timezone.now() - timedelta(hours=1))
+    with CaptureQueriesContext(connection) as more_queries:
+        more = admin_client.get(url).content.decode()
+    assert len(more_queries) == len(queries)
+    assert abs(len(more) - len(html)) < 100
+
+
 def test_log_out_of_all_devices(admin_client, api, user, make_user):
     issued = services.start_session(user)
     make_sessions(user, 2)

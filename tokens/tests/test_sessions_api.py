@@ -120,3 +120,24 @@ def test_sessions_name_their_device_parsed_once_at_login(api, user, login, beare
     [session] = api.get("/api/auth/sessions", **headers).json()
     assert session["device"] == "Chrome on Linux"
     assert session["user_agent"] == CHROME_ON_LINUX
+
+
+def test_the_list_is_bounded_and_keeps_the_current_session(api, user, login, bearer, settings):
+    """With the cap off a user may have thousands of sessions: the list holds the newest
+    SESSIONS_LIST_LIMIT (the default cap, so with it every live session), and the
+    caller's own session even when it is older than those."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tokens.tests.factories import make_sessions
+
+    settings.TOKENS = {**settings.TOKENS, "SESSIONS_PER_USER_LIMIT": 0}
+    mine = login()
+    RefreshToken.objects.filter(pk=current_sid(mine)).update(
+        created_at=timezone.now() - timedelta(days=1)
+    )
+    newer = make_sessions(user, 150)
+    sessions = api.get("/api/auth/sessions", **bearer(mine)).json()
+    assert [s["id"] for s in sessions] == [str(s.id) for s in newer[:100]] + [current_sid(mine)]
+    assert [s["current"] for s in sessions] == [False] * 100 + [True]
