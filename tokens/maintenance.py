@@ -1,13 +1,15 @@
 """Bulk work on sessions, for the admin and the management commands: revoke many at
-once and purge the expired. No HTTP in here; each function writes with one set-based
-statement per batch (a batch's bound is one indexed read), whatever the number of rows.
-Every revocation is ``RefreshTokenQuerySet.revoke``; these only choose the sessions.
+once and purge the expired (and the security emails' old task rows). No HTTP in here;
+each function writes with one set-based statement per batch (a batch's bound is one
+indexed read), whatever the number of rows. Every revocation is
+``RefreshTokenQuerySet.revoke``; these only choose the sessions.
 """
 
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.apps import apps
 from django.db import router, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -19,6 +21,11 @@ from tokens.models import RefreshToken
 # time. docs/performance.md ("Benchmark: the purge and the admin") has the measurements
 # behind 20,000.
 DEFAULT_BATCH_SIZE = 20_000
+
+# The security emails' task (tokens.notifications) and how long its finished rows stay in
+# django-tasks-db's table (the admin shows them, with a failed send's traceback).
+SECURITY_EMAIL_TASK = "tokens.notifications.send_security_email"
+EMAIL_TASK_RETENTION = timedelta(days=14)
 
 
 def revoke_sessions(
@@ -95,3 +102,21 @@ def purge_expired(
         if on_batch is not None:
             on_batch(count)
     return deleted
+
+
+def prune_email_tasks(*, dry_run: bool = False, now: datetime | None = None) -> int:
+    """Delete the security emails' task rows that finished (sent, skipped or failed)
+    more than EMAIL_TASK_RETENTION ago; returns how many. Queued and running tasks and
+    other apps' tasks stay; nothing to do without django-tasks-db."""
+    if not apps.is_installed("django_tasks_db"):
+        return 0
+    from django_tasks_db.models import DBTaskResult
+
+    finished = DBTaskResult.objects.finished().filter(
+        task_path=SECURITY_EMAIL_TASK,
+        finished_at__lt=(now or timezone.now()) - EMAIL_TASK_RETENTION,
+    )
+    if dry_run:
+        return finished.count()
+    # A few rows per user and day at most (SECURITY_NOTIFICATION_RATE): one DELETE.
+    return finished.delete()[0]

@@ -54,7 +54,6 @@ SENT = "sent"
 NO_USER = "skipped: the user is gone"
 NO_ADDRESS = "skipped: the user has no email address"
 OPTED_OUT = "skipped: the user turned this email off"
-OVER_RATE = "skipped: too many security emails to this user"
 UNCONFIRMED = "unconfirmed: the mail server took the message and never answered"
 UNCONFIRMED_RETRIED = "unconfirmed: the mail server never answered; sent once more"
 
@@ -86,7 +85,26 @@ def notify(
         "occurred_at": (when or timezone.now()).isoformat(),
         "message_id": new_message_id(),
     }
-    transaction.on_commit(functools.partial(_enqueue, event, str(user_id), details, 1))
+    transaction.on_commit(functools.partial(_queue_unless_over_rate, event, str(user_id), details))
+
+
+def _queue_unless_over_rate(event: str, user_id: str, details: dict) -> None:
+    """Queue the email's first attempt, unless it goes beyond the user's budget for
+    ``event``: then no task row at all, only a log line (a flood of new-device logins
+    would otherwise fill the queue's table with tasks that send nothing)."""
+    try:
+        over = _over_rate(event, user_id)
+    except Exception:  # never into the caller's commit; a security notice fails open
+        log.exception("security email rate not counted: event=%s user_id=%s", event, user_id)
+        over = False
+    if over:
+        log.warning(
+            "security email skipped: over SECURITY_NOTIFICATION_RATE event=%s user_id=%s",
+            event,
+            user_id,
+        )
+        return
+    _enqueue(event, user_id, details, 1)
 
 
 def new_message_id() -> str:
@@ -151,13 +169,6 @@ def deliver(event: str, user_id: str, details: dict, attempt: int = 1) -> str:
     occurred_at = datetime.fromisoformat(details["occurred_at"])
     if event == NEW_DEVICE and not wants_new_device_email(user, at=occurred_at):
         return OPTED_OUT
-    if attempt == 1 and _over_rate(event, user_id):  # a retry is the same email: counted once
-        log.warning(
-            "security email skipped: over SECURITY_NOTIFICATION_RATE event=%s user_id=%s",
-            event,
-            user_id,
-        )
-        return OVER_RATE
     # Tasks queued before Message-IDs were made at notify() get theirs here.
     details = {**details, "message_id": details.get("message_id") or new_message_id()}
     message = _message(event, address, details)

@@ -44,7 +44,7 @@ def ids(sessions) -> set:
 class TestPurge:
     def test_deletes_expired_keeps_live_and_revoked_unexpired(self, mixed):
         out = run("purge_expired_tokens")
-        assert out.strip() == "Deleted 10 expired sessions."
+        assert out.splitlines()[0] == "Deleted 10 expired sessions."
         left = set(RefreshToken.objects.values_list("id", flat=True))
         assert left == ids(mixed["live"]) | ids(mixed["revoked_live"])
 
@@ -123,6 +123,47 @@ class TestPurge:
         assert fired
         assert deleted == 2
         assert list(RefreshToken.objects.values_list("id", flat=True)) == [saved.pk]
+
+
+class TestPruneEmailTasks:
+    """The security emails' finished task rows go with the sessions' purge, two weeks
+    after they finished; queued, running and other apps' tasks stay."""
+
+    @staticmethod
+    def task(status: str, finished_days_ago: float | None, path: str = "") -> str:
+        from django_tasks_db.models import DBTaskResult
+
+        now = timezone.now()
+        row = DBTaskResult.objects.create(
+            status=status,
+            args_kwargs={"args": [], "kwargs": {}},
+            task_path=path or "tokens.notifications.send_security_email",
+            backend_name="default",
+            run_after=now,
+            finished_at=None if finished_days_ago is None else now - timedelta(finished_days_ago),
+        )
+        return str(row.pk)
+
+    def test_finished_email_tasks_older_than_two_weeks_are_deleted(self):
+        from django_tasks_db.models import DBTaskResult
+
+        old = [self.task("SUCCESSFUL", 15), self.task("FAILED", 30)]
+        kept = [
+            self.task("SUCCESSFUL", 13),
+            self.task("FAILED", 1),
+            self.task("READY", None),
+            self.task("RUNNING", None),
+            self.task("SUCCESSFUL", 60, path="someone.elses.task"),
+        ]
+        assert "Would delete 2 finished security email tasks" in run(
+            "purge_expired_tokens", "--dry-run"
+        )
+        assert DBTaskResult.objects.count() == 7
+        out = run("purge_expired_tokens")
+        assert "Deleted 2 finished security email tasks" in out
+        left = {str(pk) for pk in DBTaskResult.objects.values_list("pk", flat=True)}
+        assert left == set(kept)
+        assert not set(old) & left
 
 
 class TestRevokeSessions:

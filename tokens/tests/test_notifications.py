@@ -195,6 +195,19 @@ def test_one_user_gets_a_bounded_number_of_security_emails(
     assert mailoutbox[-1].to == ["bob@example.com"]
 
 
+def test_an_email_over_the_budget_leaves_no_task_row(person, settings, committed, caplog):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TOKENS = {**settings.TOKENS, "SECURITY_NOTIFICATION_RATE": "2/h"}
+    for _ in range(5):
+        with committed():
+            notifications.notify(notifications.NEW_DEVICE, person.pk, device="Firefox on Linux")
+    # Two emails queued; the three over the budget skipped before the queue, and logged.
+    assert DBTaskResult.objects.count() == 2
+    assert caplog.text.count("security email skipped: over SECURITY_NOTIFICATION_RATE") == 3
+
+
 def test_a_user_without_an_address_gets_nothing_and_nothing_breaks(make_user, mailoutbox):
     user = make_user("bob@example.com")
     setattr(user, get_user_model().get_email_field_name(), "")

@@ -19,8 +19,9 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
     help = (
         "Delete the sessions past their idle or absolute expiry, in batches along the "
-        "expiry index (memory does not grow with the row count). Safe while the service "
-        "serves: each DELETE re-checks the expiry."
+        "expiry index (memory does not grow with the row count), and the security emails' "
+        "task rows finished more than two weeks ago. Safe while the service serves: each "
+        "DELETE re-checks the expiry."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -41,7 +42,15 @@ class Command(BaseCommand):
                 self.stdout.write(f"  batch: deleted {count}")
 
         count = maintenance.purge_expired(batch_size=batch_size, dry_run=dry_run, on_batch=progress)
+        tasks = maintenance.prune_email_tasks(dry_run=dry_run)
+        days = maintenance.EMAIL_TASK_RETENTION.days
         if dry_run:
             self.stdout.write(f"Would delete {count} expired sessions (dry run).")
+            self.stdout.write(
+                f"Would delete {tasks} finished security email tasks older than {days} days."
+            )
         else:
             self.stdout.write(f"Deleted {count} expired sessions.")
+            self.stdout.write(
+                f"Deleted {tasks} finished security email tasks older than {days} days."
+            )
