@@ -13,7 +13,7 @@ import requests
 from authsite import testing
 from tokens.errors import SERVICE_UNAVAILABLE
 from tokens.tests import live
-from tokens.tests.tcp_proxy import HungListener
+from tokens.tests.tcp_proxy import HungListener, TcpProxy
 
 # The default connect timeout (5 s) and a loaded machine; gunicorn's timeout is 30 s.
 WITHIN_SECONDS = 12
@@ -73,6 +73,38 @@ def test_pgbouncer_waiting_on_a_hung_postgresql_answers_503_json_in_seconds(live
                 server.stop()
         finally:
             bouncer.stop()
+
+
+@pytest.mark.postgres
+def test_pgbouncer_with_query_wait_timeout_answers_for_a_database_that_hangs_later(
+    live_database, live_workdir
+):
+    """The server already holds its connections to PgBouncer when PostgreSQL hangs: only
+    PgBouncer's query_wait_timeout (docs/production.md) bounds the wait for a server."""
+    live.skip_or_fail_without_pgbouncer()
+    url = live_database.url()  # migrated directly
+    proxy = TcpProxy(("127.0.0.1", int(live_database.postgres["PORT"] or 5432)), live.free_port())
+    proxy.open()
+    bouncer = live.start_pgbouncer(
+        live_database, live_workdir, pool_size=2, port=proxy.port, query_wait_timeout=3
+    )
+    server = None
+    try:
+        env = testing.base_env(
+            DATABASE_URL=f"postgres://{live_database.postgres['USER']}@127.0.0.1:"
+            f"{bouncer.port}/{url.rsplit('/', 1)[1]}",
+            DATABASE_POOLING="transaction",
+        )
+        server = testing.start_server(env, live_workdir)
+        assert requests.get(f"{server.url}/api/health", timeout=30).status_code == 200
+        proxy.close()  # PostgreSQL's connections drop, and its port now hangs
+        with HungListener(port=proxy.port):
+            assert_unavailable_fast(*timed("get", f"{server.url}/api/health"))
+    finally:
+        if server is not None:
+            server.stop()
+        bouncer.stop()
+        proxy.close()
 
 
 @pytest.mark.postgres

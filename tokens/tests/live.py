@@ -353,28 +353,38 @@ class PgBouncer:
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def start_pgbouncer(database: LiveDatabase, workdir: Path, *, pool_size: int) -> PgBouncer:
-    """PgBouncer in transaction pooling mode in front of ``database``'s PostgreSQL, on a
-    free port, at most ``pool_size`` server connections per database; every database of
-    that server is reachable through it by name."""
+def start_pgbouncer(
+    database: LiveDatabase,
+    workdir: Path,
+    *,
+    pool_size: int,
+    port: int | None = None,
+    query_wait_timeout: int | None = None,
+) -> PgBouncer:
+    """PgBouncer in transaction pooling mode in front of ``database``'s PostgreSQL (or
+    of ``port`` on its host), on a free port, at most ``pool_size`` server connections
+    per database; every database of that server is reachable through it by name.
+    ``query_wait_timeout``: seconds a client waits for a server connection (PgBouncer's
+    default, 120, when None)."""
     pg = database.postgres
     assert pg is not None, "PgBouncer stands in front of PostgreSQL only"
     directory = workdir / f"pgbouncer-{uuid.uuid4().hex[:8]}"
     directory.mkdir()
-    port = free_port()
+    listen = free_port()
     # The only login is the suite's own PostgreSQL user, its password (if any) in the
     # auth file; trust means PgBouncer itself checks no password from its clients.
     (directory / "users.txt").write_text(f'"{pg["USER"]}" "{pg.get("PASSWORD") or ""}"\n')
     config = directory / "pgbouncer.ini"
     config.write_text(
         "[databases]\n"
-        f"* = host={pg['HOST']} port={pg['PORT'] or 5432}\n"
+        f"* = host={pg['HOST']} port={port or pg['PORT'] or 5432}\n"
         "[pgbouncer]\n"
-        f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
+        f"listen_addr = 127.0.0.1\nlisten_port = {listen}\nunix_socket_dir =\n"
         f"auth_type = trust\nauth_file = {directory / 'users.txt'}\n"
         f"admin_users = {pg['USER']}\n"
         "pool_mode = transaction\n"
         f"max_client_conn = 200\ndefault_pool_size = {pool_size}\nreserve_pool_size = 0\n"
+        + (f"query_wait_timeout = {query_wait_timeout}\n" if query_wait_timeout else "")
         # PgBouncer refuses to run as root; it reads its files first, then drops to this.
         + ("user = nobody\n" if os.geteuid() == 0 else "")
     )
@@ -383,13 +393,13 @@ def start_pgbouncer(database: LiveDatabase, workdir: Path, *, pool_size: int) ->
         process = subprocess.Popen(
             [PGBOUNCER, str(config)], stdout=output, stderr=subprocess.STDOUT
         )
-    bouncer = PgBouncer(port=port, user=pg["USER"], process=process, log=log)
+    bouncer = PgBouncer(port=listen, user=pg["USER"], process=process, log=log)
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"pgbouncer exited at start-up:\n{log.read_text()}")
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            socket.create_connection(("127.0.0.1", listen), timeout=1).close()
             return bouncer
         except OSError:
             time.sleep(0.05)  # polling a starting process

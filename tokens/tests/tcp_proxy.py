@@ -87,8 +87,9 @@ def _drop(sock: socket.socket) -> None:
 class HungListener:
     """A TCP port that accepts every connection and never writes or closes one."""
 
-    def __init__(self) -> None:
-        self._listener = socket.create_server(("127.0.0.1", 0))
+    def __init__(self, port: int = 0) -> None:
+        # port: a given one (where a database was a moment ago), or a free one.
+        self._listener = socket.create_server(("127.0.0.1", port), reuse_port=False)
         self._listener.settimeout(0.2)
         self.port = self._listener.getsockname()[1]
         self._held: list[socket.socket] = []
