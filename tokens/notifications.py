@@ -17,8 +17,9 @@ server had the whole message (it never answered "250") may have gone through: it
 sent once more, not up to the limit, and logged as such. A retry that cannot be queued
 raises the database's error, so that ``manage.py task_worker`` runs the attempt again.
 
-A queued task carries the event, the user's id, a device name, an IP address and a
-time, and is stored as such in the queue's table: never a token, never a password hash.
+A queued task carries the event, the user's id, a device name, an IP address, a
+time and the email's Message-ID, and is stored as such in the queue's table: never a
+token, never a password hash.
 Only the new-device email can be turned off (``NotificationPreference``).
 
 The emails are the "emails" extra (django-tasks): SECURITY_NOTIFICATIONS is on by
@@ -296,7 +297,7 @@ def _message(event: str, address: str, details: dict) -> EmailMultiAlternatives:
         subject=" ".join(subject.split()),  # one line: a header cannot hold a newline
         body=render_to_string(f"{folder}/{event}.txt", context),
         to=[address],
-        headers={"Message-ID": details["message_id"]} if details.get("message_id") else {},
+        headers={"Message-ID": details["message_id"]},
     )
     message.attach_alternative(render_to_string(f"{folder}/{event}.html", context), "text/html")
     return message
