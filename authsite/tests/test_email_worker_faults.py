@@ -16,6 +16,8 @@ import pytest
 from authsite import testing
 from tokens.tests.smtp_sink import ACCEPT, STALL, SmtpSink
 
+pytestmark = pytest.mark.slow
+
 # The worker: django-tasks-db's db_worker, with a lease and reconnection (tokens.worker).
 WORKER = "task_worker"
 WORKER_OPTIONS = ("--no-startup-delay", "--no-reload", "--interval", "0.2")

@@ -15,6 +15,8 @@ from tokens.errors import SERVICE_UNAVAILABLE
 from tokens.tests import live
 from tokens.tests.tcp_proxy import HungListener, TcpProxy
 
+pytestmark = pytest.mark.slow
+
 # The default connect timeout (5 s) and a loaded machine; gunicorn's timeout is 30 s.
 WITHIN_SECONDS = 12
 PASSWORD = "a long enough passphrase"

@@ -10,6 +10,8 @@ import requests
 from tokens.errors import RATE_LIMITED
 from tokens.tests import live
 
+pytestmark = pytest.mark.slow
+
 LIMIT = 2
 
 
