@@ -1,37 +1,29 @@
 """The sessions admin: inspect, filter, search and revoke, fast at a million rows.
 
-Revocation goes through ``tokens.maintenance`` (reason ``admin``), exactly as the API's;
-nothing here touches tokens. It is asked for on a confirmation page first (as Django's
-own delete is), from the changelist's actions or a session's Revoke button. Every
-query the changelist makes is bounded: the default order and each filter choice are
-served by an index, the user is joined (not fetched per row), the count is capped
+What a session is comes from the model (``RefreshToken.status``, ``with_status``);
+revoking, with its confirmation page, from ``tokens.admin_revocation``. Every query the
+changelist makes is bounded: the default order and each filter choice are served by an
+index, the user is joined (not fetched per row), the count is capped
 (``CappedCountPaginator``) and never repeated unfiltered.
 """
 
 import uuid
 from datetime import datetime
 
-from django.contrib import admin, messages
-from django.contrib.admin import helpers
-from django.contrib.admin.utils import quote, unquote
+from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
 from django.utils.html import format_html, format_html_join
 
-from tokens import maintenance, texts
-from tokens.models import NotificationPreference, RefreshToken, RevokeReason
-from tokens.paginator import EXACT_COUNT_LIMIT, CappedCountPaginator
+from tokens.admin_revocation import RevocationMixin
+from tokens.models import NotificationPreference, RefreshToken, SessionStatus
+from tokens.paginator import CappedCountPaginator
 
 SHORT_ID_LENGTH = 8  # hex digits of the id shown in lists; the full id is in its title
-CONFIRM_SHOWN = 100  # sessions (and users) listed on a confirmation page; the rest counted
-CONFIRMATION_TEMPLATE = "admin/tokens/refreshtoken/revoke_confirmation.html"
 
 READ_ONLY_FIELDS = [
     "id",
@@ -51,15 +43,6 @@ READ_ONLY_FIELDS = [
     "remember_me",
     "generation",
 ]
-
-
-def session_state(session: RefreshToken, now=None) -> str:
-    """'active', 'expired' or 'revoked' (a revocation wins over an expiry)."""
-    if session.revoked_at is not None:
-        return "revoked"
-    if session.expires_at <= (now or timezone.now()):
-        return "expired"
-    return "active"
 
 
 def two_lines(value: datetime | None) -> str:
@@ -99,33 +82,32 @@ def short_id(session: RefreshToken) -> str:
 
 
 class StatusFilter(admin.SimpleListFilter):
-    """Active / expired / revoked, each one indexed condition.
-
-    active: unrevoked and ``expires_at > now`` (the newest rows, read in index order);
-    expired: unrevoked and ``expires_at <= now`` (``tokens_expires_id_idx``);
-    revoked: ``revoked_at IS NOT NULL`` (the partial ``tokens_revoked_created_idx``).
-    """
+    """The model's statuses (``RefreshToken.status``), each one indexed condition
+    (``RefreshTokenQuerySet.with_status``)."""
 
     title = "status"
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
-        return [("active", "active"), ("expired", "expired"), ("revoked", "revoked")]
+        return SessionStatus.choices
 
     def queryset(self, request, queryset):
-        now = timezone.now()
-        match self.value():
-            case "active":
-                return queryset.filter(revoked_at__isnull=True, expires_at__gt=now)
-            case "expired":
-                return queryset.filter(revoked_at__isnull=True, expires_at__lte=now)
-            case "revoked":
-                return queryset.filter(revoked_at__isnull=False)
+        if self.value() in SessionStatus.values:
+            return queryset.with_status(self.value())
         return queryset
 
 
+def by_login_name(queryset: QuerySet, term: str) -> QuerySet:
+    """Rows of the user whose login name is ``term``, normalized as the user model
+    normalizes it: one lookup on the users' unique index. Django's default search,
+    ``icontains``, is a ``LIKE '%..%'`` scan of the whole table per search."""
+    user_model = get_user_model()
+    name = user_model.normalize_username(term)
+    return queryset.filter(**{f"user__{user_model.USERNAME_FIELD}": name})
+
+
 @admin.register(RefreshToken)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(RevocationMixin, admin.ModelAdmin):
     # Status first, then what tells sessions apart, in the width of a laptop's screen
     # beside the filter (see changelist_view); the rest (user agent, absolute expiry,
     # generation) is on the session's page.
@@ -173,11 +155,6 @@ class SessionAdmin(admin.ModelAdmin):
         # The index and the app list say "View", not "Change": "change" only revokes.
         return {**super().get_model_perms(request), "change": False}
 
-    def get_urls(self):
-        revoke = self.admin_site.admin_view(self.revoke_view)
-        name = f"{self.opts.app_label}_{self.opts.model_name}_revoke"
-        return [path("<path:object_id>/revoke/", revoke, name=name), *super().get_urls()]
-
     def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         # "change" is granted for revoking only: nothing here is edited. The app list on
         # the left would leave the table a third of a 1280 px screen; the breadcrumbs
@@ -185,33 +162,16 @@ class SessionAdmin(admin.ModelAdmin):
         context = {"title": "Select session to view", "is_nav_sidebar_enabled": False}
         return super().changelist_view(request, {**context, **(extra_context or {})})
 
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        """The session's page, with a Revoke button while it lives (and may be revoked)."""
-        if obj is not None and obj.is_live() and self.has_change_permission(request):
-            context["revoke_url"] = reverse(
-                f"admin:{self.opts.app_label}_{self.opts.model_name}_revoke",
-                args=[quote(obj.pk)],
-                current_app=self.admin_site.name,
-            )
-        return super().render_change_form(request, context, add, change, form_url, obj)
-
     def get_search_results(self, request, queryset, search_term):
-        """A session id (any UUID spelling) matches by primary key, else a user's exact
-        login name, normalized as the user model normalizes it.
-
-        Each is one index lookup. Django's default, ``icontains``, is a ``LIKE '%..%'``
-        scan of the whole table per search; an equality on the normalized name (the
-        project's users store emails lower-cased) uses the users' unique index.
-        """
+        """A session id (any UUID spelling) by primary key, else a user's exact login
+        name (``by_login_name``): each one index lookup."""
         term = search_term.strip()
         if not term:
             return queryset, False
         try:
             return queryset.filter(pk=uuid.UUID(term)), False
         except ValueError:
-            user_model = get_user_model()
-            name = user_model.normalize_username(term)
-            return queryset.filter(**{f"user__{user_model.USERNAME_FIELD}": name}), False
+            return by_login_name(queryset, term), False
 
     @admin.display(description="user")
     def user_email(self, session: RefreshToken) -> str:
@@ -240,112 +200,14 @@ class SessionAdmin(admin.ModelAdmin):
     @admin.display(description="status")
     def status(self, session: RefreshToken) -> str:
         """A colored label; a revoked session's reason under it."""
-        state = session_state(session)
-        if state != "revoked":
+        state = session.status()
+        if state != SessionStatus.REVOKED:
             return format_html('<span class="session-status {}">{}</span>', state, state)
         return format_html(
             '<span class="session-status revoked">revoked</span>'
             '<small class="session-reason">{}</small>',
             session.get_revoke_reason_display() or "unknown",
         )
-
-    @admin.action(description="Revoke selected sessions", permissions=["change"])
-    def revoke_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        if request.POST.get("post") == "yes":  # confirmed
-            count = maintenance.revoke_sessions(queryset, reason=RevokeReason.ADMIN)
-            self.message_user(request, texts.revoked(count), messages.SUCCESS)
-            return None
-        return self.revoke_confirmation(
-            request, queryset.live(), action="revoke_selected", title="Revoke sessions"
-        )
-
-    @admin.action(description="Revoke all sessions of these users", permissions=["change"])
-    def revoke_users_sessions(
-        self, request: HttpRequest, queryset: QuerySet
-    ) -> HttpResponse | None:
-        users = get_user_model().objects.filter(pk__in=queryset.values("user"))
-        if request.POST.get("post") == "yes":  # confirmed
-            count = maintenance.revoke_users(users, reason=RevokeReason.ADMIN)
-            self.message_user(request, texts.revoked(count), messages.SUCCESS)
-            return None
-        return self.revoke_confirmation(
-            request,
-            RefreshToken.objects.live().filter(user__in=users),
-            action="revoke_users_sessions",
-            title="Revoke every session of these users",
-        )
-
-    def revoke_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """One session's Revoke button: the confirmation page, then the revocation."""
-        if not self.has_change_permission(request):  # revoking is "change"
-            raise PermissionDenied
-        session = self.get_object(request, unquote(object_id))
-        if session is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        session_url = reverse(
-            f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
-            args=[quote(session.pk)],
-            current_app=self.admin_site.name,
-        )
-        if request.method == "POST" and request.POST.get("post") == "yes":
-            count = maintenance.revoke_sessions([session.pk], reason=RevokeReason.ADMIN)
-            self.message_user(request, texts.revoked(count), messages.SUCCESS)
-            return HttpResponseRedirect(session_url)
-        return self.revoke_confirmation(
-            request,
-            RefreshToken.objects.live().filter(pk=session.pk),
-            title="Revoke this session",
-            original=session,
-            cancel_url=session_url,
-        )
-
-    def revoke_confirmation(
-        self,
-        request: HttpRequest,
-        targets: QuerySet,
-        *,
-        title: str,
-        action: str | None = None,
-        original: RefreshToken | None = None,
-        cancel_url: str | None = None,
-    ) -> TemplateResponse:
-        """The page that says what a revocation would revoke, to confirm or cancel.
-
-        Bounded at any selection ("select all" over a million rows): it lists the first
-        CONFIRM_SHOWN live sessions, newest first (an index range), and counts the rest
-        only as far as the changelist's count does (EXACT_COUNT_LIMIT). Confirming posts
-        the same selection back with ``post=yes``, as Django's delete_selected does.
-        """
-        shown = list(
-            targets.select_related("user").order_by("-created_at", "-pk")[: CONFIRM_SHOWN + 1]
-        )
-        if len(shown) <= CONFIRM_SHOWN:
-            count = len(shown)
-        else:
-            shown = shown[:CONFIRM_SHOWN]
-            count = targets.order_by().values("pk")[: EXACT_COUNT_LIMIT + 1].count()
-        users = list({s.user_id: s.user for s in shown}.values())
-        if cancel_url is None:  # back to the changelist, its filters kept
-            cancel_url = request.get_full_path()
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "subtitle": None,
-            "opts": self.opts,
-            "original": original,
-            "sessions": [(s, short_id(s)) for s in shown],
-            "users": users,
-            "count": min(count, EXACT_COUNT_LIMIT),
-            "count_is_floor": count > EXACT_COUNT_LIMIT,  # "more than 10000"
-            "more": 0 if count > EXACT_COUNT_LIMIT else count - len(shown),
-            "action": action,
-            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
-            "select_across": request.POST.get("select_across") == "1",
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "cancel_url": cancel_url,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, CONFIRMATION_TEMPLATE, context)
 
 
 # Sessions on a user's page: with the cap raised or off a user may have thousands, and
@@ -410,13 +272,9 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
         return f"A user's exact {login_field_name()}."
 
     def get_search_results(self, request, queryset, search_term):
-        """A user's exact login name, normalized as the user model does (one index lookup)."""
+        """A user's exact login name (``by_login_name``)."""
         term = search_term.strip()
-        if not term:
-            return queryset, False
-        user_model = get_user_model()
-        name = user_model.normalize_username(term)
-        return queryset.filter(**{f"user__{user_model.USERNAME_FIELD}": name}), False
+        return (by_login_name(queryset, term) if term else queryset), False
 
     @admin.display(description="user", ordering="user")
     def user_name(self, preference: NotificationPreference) -> str:

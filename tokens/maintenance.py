@@ -83,7 +83,7 @@ def purge_expired(
     never deleted. ``dry_run`` only counts. ``on_batch`` gets each batch's count.
     """
     now = now or timezone.now()
-    expired = RefreshToken.objects.expired(now).order_by()
+    expired = RefreshToken.objects.purgeable(now).order_by()
     # Walked in expiry order, the primary key breaking ties, rather than by the
     # (random UUID) primary key alone: rows expire roughly in the order they were
     # written, so each batch deletes from neighbouring table pages; in UUID order

@@ -62,14 +62,32 @@ def _key_up_to(key: tuple[str, ...], values: tuple) -> Q:
     return Q(**{f"{key[0]}__lte": values[0]}) & condition
 
 
+class SessionStatus(models.TextChoices):
+    """What a session is, as the admin shows it: a revocation wins over an expiry."""
+
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
 class RefreshTokenQuerySet(models.QuerySet):
     def live(self, now: datetime | None = None) -> "RefreshTokenQuerySet":
         """Sessions that can still refresh: not revoked, not past either expiry."""
         return self.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now())
 
-    def expired(self, now: datetime | None = None) -> "RefreshTokenQuerySet":
-        """Sessions past their idle or absolute expiry (revoked or not): purgeable."""
+    def purgeable(self, now: datetime | None = None) -> "RefreshTokenQuerySet":
+        """Sessions past their idle or absolute expiry, revoked or not: what
+        ``purge_expired_tokens`` deletes (nothing can use them any more)."""
         return self.filter(expires_at__lte=now or timezone.now())
+
+    def with_status(self, status: str, now: datetime | None = None) -> "RefreshTokenQuerySet":
+        """The sessions whose ``status()`` is ``status``, each one indexed condition."""
+        now = now or timezone.now()
+        if status == SessionStatus.REVOKED:
+            return self.filter(revoked_at__isnull=False)
+        if status == SessionStatus.ACTIVE:
+            return self.live(now)
+        return self.filter(revoked_at__isnull=True, expires_at__lte=now)
 
     def bound_to(self, password_hash: str) -> "RefreshTokenQuerySet":
         """Sessions opened with this password hash (under any of the server's keys)."""
@@ -286,6 +304,12 @@ class RefreshToken(models.Model):
     def is_live(self, now: datetime | None = None) -> bool:
         """Not revoked, not expired (the columns only; see ``is_bound_to_password``)."""
         return self.revoked_at is None and self.expires_at > (now or timezone.now())
+
+    def status(self, now: datetime | None = None) -> SessionStatus:
+        """Revoked (whatever its expiry), else active while ``is_live``, else expired."""
+        if self.revoked_at is not None:
+            return SessionStatus.REVOKED
+        return SessionStatus.ACTIVE if self.is_live(now) else SessionStatus.EXPIRED
 
     def is_bound_to_password(self) -> bool:
         """Whether the user's password is still the one this session was opened with."""

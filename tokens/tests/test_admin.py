@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tokens import services, signals
-from tokens.models import RefreshToken, RevokeReason
+from tokens.models import RefreshToken, RevokeReason, SessionStatus
 from tokens.paginator import EXACT_COUNT_LIMIT
 from tokens.tests.factories import make_sessions
 
@@ -143,6 +143,26 @@ def test_status_filter(admin_client, sessions, status, expected):
         value = sessions[key]
         want |= {s.id for s in value} if isinstance(value, list) else {value.id}
     assert set(shown(response)) == want
+
+
+def test_the_status_column_and_filter_are_the_models(admin_client, sessions, make_user):
+    # A revoked session past its expiry too: revoked wins, in the column and the filter.
+    late = make_sessions(
+        make_user("carol@example.com"),
+        1,
+        now=timezone.now() - timedelta(days=10),
+        expires_in=timedelta(days=7),
+        revoked_at=timezone.now() - timedelta(days=9),
+        revoke_reason=RevokeReason.LOGOUT,
+    )[0]
+    every = RefreshToken.objects.all()
+    for status in SessionStatus:
+        filtered = set(shown(admin_client.get(CHANGELIST, {"status": status})))
+        assert filtered == {s.id for s in every if s.status() == status}
+        assert filtered == set(every.with_status(status).values_list("id", flat=True))
+    assert late.status() == SessionStatus.REVOKED
+    # Past its expiry, the revoked session is purgeable all the same.
+    assert late in RefreshToken.objects.purgeable()
 
 
 def test_search_by_session_id(admin_client, sessions):
@@ -384,7 +404,7 @@ def test_without_change_permission_nothing_can_be_revoked(viewer, sessions):
 
 
 def test_confirmation_lists_a_bounded_number_and_counts_the_rest(admin_client, user, monkeypatch):
-    monkeypatch.setattr("tokens.admin.CONFIRM_SHOWN", 5)
+    monkeypatch.setattr("tokens.admin_revocation.CONFIRM_SHOWN", 5)
     sessions = make_sessions(user, 8)
     response = admin_client.post(
         CHANGELIST,
