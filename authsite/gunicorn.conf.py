@@ -48,4 +48,4 @@ control_socket_disable = True
 
 # forwarded_allow_ips stays at gunicorn's default (127.0.0.1, ::1): X-Forwarded-Proto
 # and friends are believed only from a proxy on this host. Django reads the client's
-# address through TRUSTED_PROXY_COUNT (tokens/client.py), not through gunicorn.
+# address through TRUSTED_PROXY_COUNT (tokens/caller.py), not through gunicorn.

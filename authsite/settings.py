@@ -339,7 +339,7 @@ REST_FRAMEWORK = {
 }
 
 # Rate limits (tokens/ratelimit.py): counters in the default cache, keyed by the
-# client IP from tokens.client. A cache that cannot count refuses (429) and one that
+# client IP from tokens.caller. A cache that cannot count refuses (429) and one that
 # cannot be reached answers 503: never "no limit".
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_FAIL_OPEN = False

@@ -19,7 +19,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 
-from tokens import client, crypto, signals
+from tokens import caller, crypto, signals
 from tokens.access import SESSION_ID_CLAIM, AccessToken
 from tokens.errors import AccessTokenInvalid, ClientCredentialsInvalid
 from tokens.models import RefreshToken
@@ -210,7 +210,7 @@ class IntrospectionClientAuthentication(BaseAuthentication):
         """Tell the security log (a guessed secret, a misconfigured service) and make
         the refusal to raise."""
         signals.introspection_client_refused.send(
-            sender=RefreshToken, client_id=client_id, ip_address=client.client_ip(request)
+            sender=RefreshToken, client_id=client_id, ip_address=caller.client_ip(request)
         )
         return ClientCredentialsInvalid()
 

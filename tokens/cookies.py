@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.cookie import parse_cookie
 from django.http.request import split_domain_port
 
-from tokens import client, signals
+from tokens import caller, signals
 from tokens.errors import RefreshCookieConflict
 from tokens.models import RefreshToken
 from tokens.settings import tokens_settings
@@ -65,7 +65,7 @@ def read_refresh_cookie(request: HttpRequest, *, conflict_is_absent: bool = Fals
             values.add(cookie[name])
     if len(values) > 1:
         signals.refresh_cookie_conflict.send(
-            sender=RefreshToken, ip_address=client.client_ip(request)
+            sender=RefreshToken, ip_address=caller.client_ip(request)
         )
         if conflict_is_absent:
             return None

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tokens import crypto, signals, sql
-from tokens.client import USER_AGENT_MAX_LENGTH
+from tokens.caller import USER_AGENT_MAX_LENGTH
 from tokens.devices import DEVICE_MAX_LENGTH
 
 

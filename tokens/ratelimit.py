@@ -28,7 +28,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from tokens import client, extras, known_devices
+from tokens import caller, extras, known_devices
 from tokens.authentication import session_id_of
 from tokens.errors import RateLimitUnavailable
 from tokens.settings import tokens_settings
@@ -44,9 +44,9 @@ IPV6_PREFIX = 64
 
 
 def ip_key(group: str, request: HttpRequest) -> str:
-    """django-ratelimit key: the client IP as tokens.client trusts it (proxies); for
+    """django-ratelimit key: the client IP as tokens.caller trusts it (proxies); for
     IPv6 its /64 network."""
-    ip = client.client_ip(request)
+    ip = caller.client_ip(request)
     if ip is None:
         return UNKNOWN_IP
     if ipaddress.ip_address(ip).version == 6:

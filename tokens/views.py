@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.settings import api_settings
 
 from tokens import (
-    client,
+    caller,
     cookies,
     exceptions,
     extras,
@@ -105,8 +105,8 @@ class LoginView(TokensView):
                 username=username,
                 password=serializer.validated_data["password"],
                 remember_me=serializer.validated_data["remember_me"],
-                user_agent=client.user_agent(request),
-                ip_address=client.client_ip(request),
+                user_agent=caller.user_agent(request),
+                ip_address=caller.client_ip(request),
                 request=request,
             )
         response = token_response(issued)
@@ -122,7 +122,7 @@ class RefreshView(TokensView):
 
     def post(self, request):
         issued = services.refresh(
-            cookies.read_refresh_cookie(request), ip_address=client.client_ip(request)
+            cookies.read_refresh_cookie(request), ip_address=caller.client_ip(request)
         )
         return token_response(issued)
 

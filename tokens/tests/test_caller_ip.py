@@ -1,10 +1,10 @@
-"""tokens.client.client_ip: the one reader of the client address, and the rate-limit
+"""tokens.caller.client_ip: the one reader of the client address, and the rate-limit
 IP key built on it."""
 
 import pytest
 from django.test import RequestFactory
 
-from tokens.client import client_ip
+from tokens.caller import client_ip
 from tokens.ratelimit import ip_key
 
 
@@ -26,7 +26,7 @@ def request(remote: str, forwarded: str | None = None):
         ("not an address", None),
     ],
 )
-def test_client_ip_unwraps_ipv4_mapped_addresses(remote, expected):
+def test_caller_ip_unwraps_ipv4_mapped_addresses(remote, expected):
     assert client_ip(request(remote)) == expected
 
 
