@@ -144,3 +144,8 @@ class AccessToken(SimpleJWTAccessToken):
         token[SESSION_ID_CLAIM] = str(session_id)
         token[AUTH_TIME_CLAIM] = int(authenticated_at.timestamp())
         return token
+
+    @staticmethod
+    def lifetime_seconds() -> int:
+        """``expires_in`` of every access token issued now (simplejwt's lifetime)."""
+        return int(api_settings.ACCESS_TOKEN_LIFETIME.total_seconds())

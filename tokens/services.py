@@ -1,9 +1,9 @@
-"""The session lifecycle: log in, refresh, reauthenticate, list, log out. No HTTP in here.
+"""The session lifecycle: log in, refresh, list, log out. No HTTP in here.
 
 Every revocation, here and in the bulk work of ``tokens.maintenance`` (the admin's, the
 commands'), is ``RefreshTokenQuerySet.revoke``: one set-based UPDATE and one audit
 signal, whoever asks. Checking a bearer token's session is ``tokens.authentication``'s
-job; ending the sessions of an old password is ``tokens.passwords``'.
+job; a password proved again or changed is ``tokens.passwords``'.
 """
 
 import math
@@ -12,18 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib import auth
-from django.contrib.auth import get_user_model, hashers
-from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db import transaction
 from django.utils import timezone
-from rest_framework_simplejwt.settings import api_settings
 
 from tokens import crypto, devices, notifications, signals
 from tokens.access import AccessToken
 from tokens.errors import (
     BadCredentials,
     NotLoggedIn,
-    ReauthenticateBadPassword,
     RefreshTokenInvalid,
     RefreshTokenMissing,
     UserInactive,
@@ -53,25 +51,13 @@ def _idle_lifetime(remember_me: bool) -> timedelta:
     return tokens_settings.REFRESH_TOKEN_LIFETIME
 
 
-@dataclass(frozen=True)
-class IssuedAccess:
-    """A fresh access token for a session that goes on (``reauthenticate``)."""
-
-    access_token: str
-    expires_in: int
-
-
-def _access_lifetime() -> int:
-    return int(api_settings.ACCESS_TOKEN_LIFETIME.total_seconds())
-
-
 def _issue(session: RefreshToken, now: datetime) -> IssuedTokens:
     return IssuedTokens(
         session=session,
         access_token=str(
             AccessToken.for_session(session.user, session.id, session.authenticated_at)
         ),
-        expires_in=_access_lifetime(),
+        expires_in=AccessToken.lifetime_seconds(),
         refresh_token=crypto.encode(session.id, session.generation),
         # Rounded up: a live session never gets a cookie that deletes itself (Max-Age=0).
         refresh_max_age=max(1, math.ceil((session.expires_at - now).total_seconds())),
@@ -373,34 +359,3 @@ def live_sessions(
     if current is not None and str(current) not in {str(s.pk) for s in sessions}:
         sessions += live.filter(pk=current)
     return [s for s in sessions if crypto.is_bound_to(s.password_binding, user.password)]
-
-
-def reauthenticate(
-    user, session_id, password: str, *, now: datetime | None = None, request=None
-) -> IssuedAccess:
-    """Check the password of the caller of ``session_id`` again and renew the session's
-    proof: a fresh access token (fresh ``auth_time``) for the same session.
-
-    Raises ReauthenticateBadPassword (after sending Django's ``user_login_failed``, so
-    a lockout tool sees guesses made with a stolen access token), or NotLoggedIn when
-    the session ended meanwhile. The check never upgrades the stored hash: a save
-    would end the user's other sessions (``tokens.receivers``).
-    """
-    if not hashers.check_password(password, user.password):
-        user_login_failed.send(
-            sender=__name__, credentials={"username": user.get_username()}, request=request
-        )
-        raise ReauthenticateBadPassword()
-    now = now or timezone.now()
-    renewed = (
-        RefreshToken.objects.live(now)
-        .filter(pk=session_id, user=user)
-        .bound_to(user.password)
-        .update(authenticated_at=now)
-    )
-    if not renewed:
-        raise NotLoggedIn()
-    return IssuedAccess(
-        access_token=str(AccessToken.for_session(user, session_id, now)),
-        expires_in=_access_lifetime(),
-    )

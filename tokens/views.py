@@ -15,6 +15,7 @@ from tokens import (
     extras,
     known_devices,
     notifications,
+    passwords,
     services,
     signing,
     texts,
@@ -27,6 +28,7 @@ from tokens.authentication import (
     session_id_of,
 )
 from tokens.errors import OAUTH_ERRORS
+from tokens.passwords import IssuedAccess
 from tokens.permissions import (
     CookieRequestOrigin,
     RecentLogin,
@@ -48,7 +50,7 @@ from tokens.serializers import (
     ReauthenticateSerializer,
     SessionSerializer,
 )
-from tokens.services import IssuedAccess, IssuedTokens
+from tokens.services import IssuedTokens
 from tokens.settings import tokens_settings
 
 if extras.installed("schema"):
@@ -155,7 +157,7 @@ class ReauthenticateView(TokensView):
     def post(self, request):
         serializer = ReauthenticateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        issued = services.reauthenticate(
+        issued = passwords.reauthenticate(
             request.user,
             session_id_of(request),
             serializer.validated_data["password"],
