@@ -16,7 +16,6 @@ import threading
 import pytest
 
 from authsite import testing
-from web.tests import browser as chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -53,19 +52,6 @@ def api(live_database, live_workdir, app_port) -> str:
     server = testing.start_server(env, live_workdir)
     yield server.url.replace("127.0.0.1", "localhost")
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium.require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=str(chromium.CHROMIUM), args=chromium.CHROMIUM_ARGS
-        )
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

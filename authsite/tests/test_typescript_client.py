@@ -23,7 +23,6 @@ from openapi_spec_validator import validate
 
 from authsite import testing
 from authsite.tests.interop import node
-from web.tests import browser as chromium
 
 pytestmark = pytest.mark.slow  # npm ci, Node's tools, a live server, Chromium
 
@@ -135,19 +134,6 @@ def api(live_database, live_workdir, app):
     server = testing.start_server(env, live_workdir)
     yield server.url
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium.require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=str(chromium.CHROMIUM), args=chromium.CHROMIUM_ARGS
-        )
-        yield instance
-        instance.close()
 
 
 # login, refresh, me, sessions, revoke, logout: each step's answer as the client saw it.

@@ -1,43 +1,6 @@
-"""Browser fixtures: one headless Chromium for the browser tests, a fresh context per test."""
-
-import os
+"""Browser fixtures: a fresh context per test on the page (the root conftest has the browser)."""
 
 import pytest
-
-from web.tests import browser as chromium
-
-ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """The system's Chromium driven by Playwright, shared by the module's browser tests.
-
-    Module-scoped (all browser tests live in one module) so that the lifted async
-    check below ends with them instead of leaking into the rest of the session.
-    """
-    chromium.require_browser()
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API parks an asyncio loop in a greenlet of this thread, so
-    # Django's async-safety check mistakes every later ORM call here (the test database's
-    # setup and flushes) for one made inside a coroutine (playwright-python #439). Nothing
-    # async runs while the test thread is in Django, so the check is lifted while the
-    # browser lives, and only then.
-    previous = os.environ.get(ASYNC_UNSAFE)
-    os.environ[ASYNC_UNSAFE] = "true"
-    try:
-        with sync_playwright() as playwright:
-            instance = playwright.chromium.launch(
-                executable_path=str(chromium.CHROMIUM), args=chromium.CHROMIUM_ARGS
-            )
-            yield instance
-            instance.close()
-    finally:
-        if previous is None:
-            os.environ.pop(ASYNC_UNSAFE, None)
-        else:
-            os.environ[ASYNC_UNSAFE] = previous
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from authsite import testing
 from authsite.tests.interop import node as node_clients
 from authsite.tests.interop.conftest import register_and_login
 from tokens import signing
-from web.tests import browser as chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -55,19 +54,6 @@ def server(live_database, live_workdir, page_origin):
     server = testing.start_server(env, live_workdir)
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium.require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=str(chromium.CHROMIUM), args=chromium.CHROMIUM_ARGS
-        )
-        yield instance
-        instance.close()
 
 
 @pytest.fixture
