@@ -29,6 +29,14 @@ def log_in(page, email: str, password: str = PASSWORD) -> None:
     page.click("#login-form button[type=submit]")
 
 
+def technical(page, button: str) -> None:
+    """Click a developer's button ("#reload", "#refresh"), inside the "Technical details"."""
+    details = page.locator("#technical")
+    if details.get_attribute("open") is None:
+        page.click("#technical summary")
+    page.click(button)
+
+
 def test_login_shows_the_user_keeps_the_cookie_httponly_and_a_reload_restores(page):
     expect(page.locator("#status")).to_have_text("Not signed in.")
     register(page, "alice@example.com")
@@ -99,7 +107,7 @@ def test_concurrent_401s_share_one_refresh(page):
         page.expect_response(succeeded("/api/users/me")),
         page.expect_response(succeeded("/api/auth/sessions")),
     ):
-        page.click("#reload")
+        technical(page, "#reload")
     expect(page.locator("#sessions li.current")).to_have_count(1)
     expect(page.locator("#user-email")).to_have_text("carol@example.com")
     expect(page.locator("#error")).to_be_hidden()
@@ -117,15 +125,16 @@ def test_revoking_another_session_logs_that_device_out(new_page):
     log_in(phone, "bob@example.com")
     expect(phone.locator("#user-email")).to_have_text("bob@example.com")
 
-    laptop.click("#reload")
+    technical(laptop, "#reload")
     expect(laptop.locator("#sessions li")).to_have_count(2)
     laptop.click("#sessions li:not(.current) button.revoke")
-    expect(laptop.locator("#message")).to_have_text("Session revoked.")
+    laptop.click("#confirm-yes")
+    expect(laptop.locator("#message")).to_contain_text("was logged out.")
     expect(laptop.locator("#sessions li")).to_have_count(1)
 
     # The phone's access token died with its session, and so did its refresh cookie:
     # the phone says so, as the end of its session, not as an error of the reload.
-    phone.click("#reload")
+    technical(phone, "#reload")
     expect(phone.locator("#signed-out")).to_be_visible()
     expect(phone.locator("#message")).to_have_text(ENDED_ELSEWHERE)
     expect(phone.locator("#error")).to_be_hidden()
@@ -147,10 +156,11 @@ def test_change_password_then_log_out_everywhere(new_page):
         "Password changed. 1 other session was logged out."
     )
     expect(laptop.locator("#sessions li")).to_have_count(1)
-    phone.click("#reload")
+    technical(phone, "#reload")
     expect(phone.locator("#signed-out")).to_be_visible()
 
     laptop.click("#logout-all")
+    laptop.click("#confirm-yes")
     expect(laptop.locator("#status")).to_have_text("Logged out from all devices.")
     laptop.reload()
     expect(laptop.locator("#status")).to_have_text("Not signed in.")
@@ -295,7 +305,7 @@ def test_sessions_name_the_device_on_one_line_at_phone_width(new_page, elsewhere
     iphone = elsewhere(user_agent=SAFARI_ON_IPHONE)
     listed = iphone.get("/api/auth/sessions", headers=api_login(iphone, "hugo@example.com"))
 
-    page.click("#reload")
+    technical(page, "#reload")
     rows = page.locator("#sessions li")
     expect(rows).to_have_count(3)
     for session in listed.json():
@@ -359,7 +369,7 @@ def test_a_session_ended_elsewhere_says_so(new_page, elsewhere):
     # Another device logs out everywhere; then the page acts (with its access token).
     other = elsewhere()
     assert other.post("/api/auth/logout-all", headers=api_login(other, "kate@example.com")).ok
-    page.click("#reload")
+    technical(page, "#reload")
     expect(page.locator("#signed-out")).to_be_visible()
     expect(page.locator("#message")).to_have_text(ENDED_ELSEWHERE)
     expect(page.locator("#status")).to_have_text("Not signed in.")
@@ -397,6 +407,7 @@ def test_counts_read_one_session_and_two_sessions(page, elsewhere):
     )
 
     page.click("#logout-all")
+    page.click("#confirm-yes")
     expect(page.locator("#message")).to_contain_text("Revoked 1 session.")
 
 
@@ -421,10 +432,11 @@ def test_revoking_another_session_asks_for_the_password_then_goes_on(new_page):
     log_in(phone, "ivan@example.com")
     expect(phone.locator("#user-email")).to_have_text("ivan@example.com")
     make_proof_stale("ivan@example.com")
-    laptop.click("#refresh")
+    technical(laptop, "#refresh")
     expect(laptop.locator("#sessions li")).to_have_count(2)
 
     laptop.click("#sessions li:not(.current) button.revoke")
+    laptop.click("#confirm-yes")
     dialog = laptop.locator("#reauth-dialog")
     expect(dialog).to_be_visible()
     laptop.fill("#reauth-password", "not the password")
@@ -436,9 +448,9 @@ def test_revoking_another_session_asks_for_the_password_then_goes_on(new_page):
     laptop.fill("#reauth-password", PASSWORD)
     laptop.click("#reauth-form button[type=submit]")
     expect(dialog).to_be_hidden()
-    expect(laptop.locator("#message")).to_have_text("Session revoked.")
+    expect(laptop.locator("#message")).to_contain_text("was logged out.")
     expect(laptop.locator("#sessions li")).to_have_count(1)
-    phone.click("#reload")
+    technical(phone, "#reload")
     expect(phone.locator("#message")).to_have_text(ENDED_ELSEWHERE)
 
 
@@ -448,10 +460,11 @@ def test_cancelling_the_password_prompt_changes_nothing(new_page):
     log_in(laptop, "judy@example.com")
     expect(laptop.locator("#user-email")).to_have_text("judy@example.com")
     make_proof_stale("judy@example.com")
-    laptop.click("#refresh")
+    technical(laptop, "#refresh")
     expect(laptop.locator("#message")).to_have_text("Access token refreshed.")
 
     laptop.click("#logout-all")
+    laptop.click("#confirm-yes")
     expect(laptop.locator("#reauth-dialog")).to_be_visible()
     laptop.click("#reauth-cancel")
     expect(laptop.locator("#reauth-dialog")).to_be_hidden()
@@ -463,6 +476,7 @@ def test_cancelling_the_password_prompt_changes_nothing(new_page):
 
     # Confirming the second time logs out everywhere.
     laptop.click("#logout-all")
+    laptop.click("#confirm-yes")
     laptop.fill("#reauth-password", PASSWORD)
     laptop.click("#reauth-form button[type=submit]")
     expect(laptop.locator("#status")).to_have_text("Logged out from all devices.")

@@ -182,14 +182,15 @@
       USER_INACTIVE: SENTENCES.USER_INACTIVE,
     };
     showSignedOut();
-    showMessage(reasons[refreshed.error.code] || SENTENCES.REFRESH_TOKEN_INVALID, "warning");
+    showMessage(reasons[refreshed.error.code] || SENTENCES.REFRESH_TOKEN_INVALID, { tone: "warning" });
     return new SessionEnded();
   }
 
   // An authenticated call. On a 401 it refreshes once and retries once; if the refresh
   // fails with 401 too, the session is over: the page shows the signed-out state, says
-  // why, and the call throws SessionEnded.
-  async function api(method, url, body) {
+  // why, and the call throws SessionEnded. `why` is what the password prompt says, should
+  // the server ask for one ("Ending the session of Firefox on Windows needs ...").
+  async function api(method, url, body, why) {
     const sentToken = accessToken;
     let result = await send(method, url, { body, token: sentToken });
     if (result.status === 401) {
@@ -205,7 +206,7 @@
     }
     if (result.status === 403 && result.data && result.data.detail === "REAUTHENTICATION_REQUIRED") {
       // Ending other sessions needs a recent password proof: ask for it, then retry once.
-      await confirmIdentity();
+      await confirmIdentity(why);
       result = await send(method, url, { body, token: accessToken });
     }
     if (!result.ok) throw new ApiError(result.status, result.data);
@@ -215,8 +216,9 @@
   // Asks for the password in a dialog and proves it (POST /api/auth/reauthenticate): the
   // new access token, with a fresh auth_time, replaces ours. A wrong password is said in
   // the dialog, which stays open; closing it rejects with REAUTHENTICATION_REQUIRED.
-  function confirmIdentity() {
+  function confirmIdentity(why = "This needs your password again.") {
     const dialog = $("reauth-dialog");
+    $("reauth-reason").textContent = why;
     const form = $("reauth-form");
     const problem = $("reauth-error");
     return new Promise((resolve, reject) => {
@@ -258,10 +260,48 @@
     });
   }
 
+  // Asks before a session ends, in the page's own dialog (the step-up dialog's pattern):
+  // resolves true for the confirming button, false for Cancel or Escape.
+  function confirmAction(title, text, yes) {
+    const dialog = $("confirm-dialog");
+    const form = $("confirm-form");
+    $("confirm-title").textContent = title;
+    $("confirm-text").textContent = text;
+    $("confirm-yes").textContent = yes;
+    return new Promise((resolve) => {
+      let confirmed = false;
+      function onSubmit(event) {
+        event.preventDefault();
+        confirmed = true;
+        dialog.close();
+      }
+      function onClose() {
+        form.removeEventListener("submit", onSubmit);
+        dialog.removeEventListener("close", onClose);
+        resolve(confirmed);
+      }
+      form.addEventListener("submit", onSubmit);
+      dialog.addEventListener("close", onClose);
+      dialog.showModal();
+      $("confirm-cancel").focus(); // Enter alone never ends a session
+    });
+  }
+
   // --- what the page shows -----------------------------------------------------------
 
+  // The notices (#error, #message) go where the person is looking: into the form or list
+  // they just used, or back to the top for the page as a whole; then into view, so that
+  // at phone width a message is never off screen.
+  function placeNotices(where) {
+    const notices = $("notices");
+    const home = $("notices-home");
+    const target = where && !where.closest("[hidden]") ? where : home;
+    if (notices.parentElement !== target) target.append(notices);
+    notices.scrollIntoView({ block: "nearest" });
+  }
+
   // "Could not log in. The email or password is not right." and the code in small type.
-  function showError(failure, error) {
+  function showError(failure, error, where) {
     const { text, code } = describe(error);
     const box = $("error");
     box.replaceChildren(`${failure} ${text}`);
@@ -274,15 +314,17 @@
     }
     box.hidden = false;
     $("message").hidden = true;
+    placeNotices(where);
   }
 
   // A notice: good news, or a "warning" that is nobody's mistake (a session ended).
-  function showMessage(text, tone = "ok") {
+  function showMessage(text, { tone = "ok", where = null } = {}) {
     const box = $("message");
     box.textContent = text;
     box.classList.toggle("warning", tone === "warning");
     box.hidden = false;
     $("error").hidden = true;
+    placeNotices(where);
   }
 
   function clearNotices() {
@@ -296,6 +338,7 @@
     $("signed-in").hidden = true;
     $("signed-out").hidden = false;
     $("user-email").textContent = "";
+    $("user-email").title = "";
     $("password-username").value = "";
     $("user-id").textContent = "";
     $("user-joined").textContent = "";
@@ -310,6 +353,7 @@
   // The heading says who is signed in; the status line is for what just happened.
   function showUser(user) {
     $("user-email").textContent = user.email;
+    $("user-email").title = user.email; // a long one is cut short with "…"
     $("password-username").value = user.email;
     $("user-id").textContent = user.id;
     $("user-joined").textContent = formatTime(user.date_joined);
@@ -342,23 +386,34 @@
     device.textContent = session.device || "Unknown device";
     device.title = session.user_agent || "";
     head.append(device);
-    if (session.current) head.append(span("badge", "this device"));
+    if (session.current) head.append(span("badge", "This device"));
+    const address = span("address", session.ip_address || "unknown address");
+    address.title = address.textContent; // a long IPv6 address is cut short with "…"
     details.append(
       head,
-      span("address", session.ip_address || "unknown address"),
+      address,
       span("time", `Signed in ${formatTime(session.created_at)}`),
       span("time", `Last used ${formatTime(session.last_used_at)}`),
     );
 
-    const revoke = document.createElement("button");
-    revoke.type = "button";
-    revoke.className = "revoke";
-    revoke.textContent = session.current ? "Log out" : "Revoke";
-    revoke.title = session.current ? "Revoke this session: log out here" : "Log that device out";
-    revoke.addEventListener("click", () => revokeSession(session));
-
-    item.append(details, revoke);
+    item.append(details);
+    // This device logs out with the page's one "Log out" button; the others are revoked here.
+    if (!session.current) {
+      const revoke = document.createElement("button");
+      revoke.type = "button";
+      revoke.className = "revoke";
+      revoke.textContent = "Log out";
+      revoke.setAttribute("aria-label", `Log out ${deviceName(session)}`);
+      revoke.addEventListener("click", () => revokeSession(session));
+      item.append(revoke);
+    }
     return item;
+  }
+
+  // "Firefox on Windows (203.0.113.7)": how the confirmation and the prompt name a device.
+  function deviceName(session) {
+    const name = session.device || "Unknown device";
+    return session.ip_address ? `${name} (${session.ip_address})` : name;
   }
 
   // --- actions ---------------------------------------------------------------------
@@ -369,7 +424,9 @@
 
   async function loadSessions() {
     const sessions = await api("GET", API.sessions);
-    $("sessions").replaceChildren(...sessions.map(sessionItem));
+    // This device first, then the others in the API's order (the most recent first).
+    const ordered = [...sessions.filter((s) => s.current), ...sessions.filter((s) => !s.current)];
+    $("sessions").replaceChildren(...ordered.map(sessionItem));
   }
 
   // The new-device email's switch; disabled until the server has said where it stands.
@@ -387,13 +444,14 @@
 
   // Runs an action; a failure shows its sentence after `failure` ("Could not log in.").
   // SessionEnded needs nothing more: a notice already says what happened.
-  function guarded(failure, action) {
+  // `where` is where its notice goes (placeNotices).
+  function guarded(failure, action, where) {
     return async (event) => {
       if (event) event.preventDefault();
       try {
         await action(event);
       } catch (error) {
-        if (!(error instanceof SessionEnded)) showError(failure, error);
+        if (!(error instanceof SessionEnded)) showError(failure, error, where);
       }
     };
   }
@@ -414,7 +472,7 @@
     form.reset();
     $("login-email").value = email;
     $("login-password").focus();
-    showMessage(`Registered ${result.data.email}. You can log in now.`);
+    showMessage(`Registered ${result.data.email}. You can log in now.`, { where: $("login-form") });
   }
 
   async function login(event) {
@@ -447,23 +505,36 @@
   }
 
   async function logoutAll() {
-    const data = await api("POST", API.logoutAll);
+    const sure = await confirmAction(
+      "Log out from all devices?",
+      "Every device signed in to this account is logged out, this one included.",
+      "Log out everywhere",
+    );
+    if (!sure) return;
+    const data = await api("POST", API.logoutAll, undefined, "Logging out from all devices needs your password again.");
     showSignedOut("Logged out from all devices.");
     showMessage(data.message); // the API's sentence: "... Revoked 1 session."
   }
 
+  // Another device's session (this device's is ended by "Log out"), after a question.
   async function revokeSession(session) {
-    await guarded("Could not revoke the session.", async () => {
-      await api("DELETE", `${API.sessions}/${encodeURIComponent(session.id)}`);
-      if (session.current) {
-        // Our own session: the cookie is dead now; have the server delete it too.
-        await send("POST", API.logout, { token: accessToken });
-        showSignedOut("This session was revoked.");
-        return;
-      }
-      showMessage("Session revoked.");
-      await loadSessions();
-    })();
+    const name = deviceName(session);
+    const sure = await confirmAction(
+      `Log out ${name}?`,
+      `${name} is signed out and must log in again to use this account.`,
+      "Log it out",
+    );
+    if (!sure) return;
+    await guarded(
+      "Could not log that device out.",
+      async () => {
+        const url = `${API.sessions}/${encodeURIComponent(session.id)}`;
+        await api("DELETE", url, undefined, `Ending the session of ${name} needs your password again.`);
+        showMessage(`${name} was logged out.`, { where: $("sessions-block") });
+        await loadSessions();
+      },
+      $("sessions-block"),
+    )();
   }
 
   async function changePassword(event) {
@@ -478,6 +549,7 @@
       others === 0
         ? "Password changed."
         : `Password changed. ${others} other ${plural(others, "session was", "sessions were")} logged out.`,
+      { where: $("password-form") },
     );
     await loadSessions();
   }
@@ -488,12 +560,18 @@
     const wanted = box.checked;
     box.disabled = true;
     try {
-      const saved = await api("PUT", API.notifications, { new_device: wanted });
+      const saved = await api(
+        "PUT",
+        API.notifications,
+        { new_device: wanted },
+        "Turning off the new-device email needs your password again.",
+      );
       box.checked = saved.new_device;
       showMessage(
         saved.new_device
           ? "You will be emailed when your account signs in from a new device."
           : "You will not be emailed about new devices any more.",
+        { where: $("notifications-form") },
       );
     } catch (error) {
       box.checked = !wanted;
@@ -509,7 +587,7 @@
       if (refreshed.status === 401) throw sessionEnded(refreshed);
       throw refreshed.error;
     }
-    showMessage("Access token refreshed.");
+    showMessage("Access token refreshed.", { where: $("technical") });
     await loadSessions();
   }
 
@@ -526,25 +604,32 @@
   }
 
   function start() {
-    $("register-form").addEventListener("submit", guarded("Could not register.", register));
-    $("login-form").addEventListener("submit", guarded("Could not log in.", login));
+    $("register-form").addEventListener(
+      "submit",
+      guarded("Could not register.", register, $("register-form")),
+    );
+    $("login-form").addEventListener("submit", guarded("Could not log in.", login, $("login-form")));
     $("password-form").addEventListener(
       "submit",
-      guarded("Could not change the password.", changePassword),
+      guarded("Could not change the password.", changePassword, $("password-form")),
     );
     $("notifications-form").addEventListener("submit", (event) => event.preventDefault());
     $("notify-new-device").addEventListener(
       "change",
-      guarded("Could not save the email setting.", setNewDeviceEmail),
+      guarded("Could not save the email setting.", setNewDeviceEmail, $("notifications-form")),
     );
-    $("reload").addEventListener("click", guarded("Could not reload.", loadAll));
-    $("refresh").addEventListener("click", guarded("Could not refresh the token.", refreshNow));
+    $("reload").addEventListener("click", guarded("Could not reload.", loadAll, $("technical")));
+    $("refresh").addEventListener(
+      "click",
+      guarded("Could not refresh the token.", refreshNow, $("technical")),
+    );
     $("logout").addEventListener("click", guarded("Could not log out.", logout));
     $("logout-all").addEventListener(
       "click",
       guarded("Could not log out from all devices.", logoutAll),
     );
     $("reauth-cancel").addEventListener("click", () => $("reauth-dialog").close());
+    $("confirm-cancel").addEventListener("click", () => $("confirm-dialog").close());
     guarded("Could not restore your session.", restore)();
   }
 
