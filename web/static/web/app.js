@@ -397,13 +397,13 @@
     );
 
     item.append(details);
-    // This device logs out with the page's one "Log out" button; the others are revoked here.
+    // This device logs out with the page's one "Log out" button; the others end here.
     if (!session.current) {
       const revoke = document.createElement("button");
       revoke.type = "button";
       revoke.className = "revoke";
-      revoke.textContent = "Log out";
-      revoke.setAttribute("aria-label", `Log out ${deviceName(session)}`);
+      revoke.textContent = "End session";
+      revoke.setAttribute("aria-label", `End the session of ${deviceName(session)}`);
       revoke.addEventListener("click", () => revokeSession(session));
       item.append(revoke);
     }
@@ -516,17 +516,17 @@
     showMessage(data.message); // the API's sentence: "... Revoked 1 session."
   }
 
-  // Another device's session (this device's is ended by "Log out"), after a question.
+  // Another device's session (this device's ends with "Log out"), after a question.
   async function revokeSession(session) {
     const name = deviceName(session);
     const sure = await confirmAction(
-      `Log out ${name}?`,
-      `${name} is signed out and must log in again to use this account.`,
-      "Log it out",
+      `End the session of ${name}?`,
+      `${name} is logged out and must log in again to use this account.`,
+      "End session",
     );
     if (!sure) return;
     await guarded(
-      "Could not log that device out.",
+      "Could not end the session.",
       async () => {
         const url = `${API.sessions}/${encodeURIComponent(session.id)}`;
         await api("DELETE", url, undefined, `Ending the session of ${name} needs your password again.`);
