@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 
-import psycopg
 import pytest
 
 from authsite import testing
@@ -112,15 +111,7 @@ def wait_until(condition, *, seconds: float) -> bool:
 
 def terminate_connections(live_database, env: dict[str, str]) -> int:
     """PostgreSQL ends every connection to the server's database (pg_terminate_backend)."""
-    pg = live_database.postgres
-    with psycopg.connect(
-        host=pg["HOST"],
-        port=pg["PORT"] or 5432,
-        user=pg["USER"],
-        password=pg.get("PASSWORD") or None,
-        dbname="postgres",
-        autocommit=True,
-    ) as admin:
+    with live_database.admin() as admin:
         return admin.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
             "WHERE datname = %s AND pid <> pg_backend_pid()",

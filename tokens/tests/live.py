@@ -287,7 +287,7 @@ class LiveDatabase:
             shutil.copy(self._template, copy)
             return f"sqlite:///{copy}"
         name = f"{self.postgres['NAME']}_live_{uuid.uuid4().hex[:8]}"
-        with self._admin() as conn:
+        with self.admin() as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         self._created.append(name)
         self.project.manage(
@@ -300,7 +300,8 @@ class LiveDatabase:
         auth = pg["USER"] + (f":{pg['PASSWORD']}" if pg.get("PASSWORD") else "")
         return f"postgres://{auth}@{pg['HOST']}:{port or pg['PORT'] or 5432}/{name}"
 
-    def _admin(self) -> psycopg.Connection:
+    def admin(self) -> psycopg.Connection:
+        """An autocommit connection to the server's maintenance database, ``postgres``."""
         pg = self.postgres
         return psycopg.connect(
             host=pg["HOST"],
@@ -314,7 +315,7 @@ class LiveDatabase:
     def drop_all(self) -> None:
         if self.postgres is None:
             return
-        with self._admin() as conn:
+        with self.admin() as conn:
             for name in self._created:
                 conn.execute(
                     sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))

@@ -10,7 +10,6 @@ gunicorn workers sharing Redis.
 import datetime as dt
 
 import pytest
-import time_machine
 from django.test import override_settings
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.test import APIClient
@@ -18,25 +17,14 @@ from rest_framework.test import APIClient
 from tokens.authentication import SessionJWTAuthentication
 from tokens.errors import RATE_LIMITED
 from tokens.tests.fixtures import PASSWORD
+from tokens.tests.test_ratelimit import _contract_rates, frozen  # noqa: F401  (fixtures)
 from tokens.views import ReauthenticateView
 
 pytestmark = pytest.mark.django_db
 
 LOGIN = "/api/auth/login"
-NOW = dt.datetime(2030, 1, 1, 12, 0, 0, tzinfo=dt.UTC)
 VICTIM = "alice@example.com"
 DEVICE_COOKIE = "known_device"
-
-
-@pytest.fixture(autouse=True)
-def _contract_rates(settings):
-    settings.TOKENS = {**settings.TOKENS, "RATE_LIMIT_LOGIN": "5/m", "RATE_LIMIT_DEFAULT": "60/m"}
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 def client_at(ip: str) -> APIClient:
