@@ -17,18 +17,15 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_login_failed
-from django.core.cache import caches
 from django.http import HttpRequest
-from django_ratelimit.core import _get_window, _make_cache_key, _split_rate, get_usage
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from tokens import caller, extras, known_devices
+from tokens import caller, counters, extras, known_devices
 from tokens.authentication import session_id_of
 from tokens.errors import RateLimitUnavailable
 from tokens.settings import tokens_settings
@@ -99,23 +96,17 @@ def count(
         if value is None:
             continue
         try:
-            usage = get_usage(
-                request,
-                group=f"{group}:{suffix}",
-                key=lambda g, r, v=value: v,
-                rate=rate,
-                increment=increment,
-            )
+            usage = counters.usage(f"{group}:{suffix}", value, rate, increment=increment)
         except (*extras.redis_errors(), OSError) as exc:
             logger.error("rate-limit cache unavailable: %s", exc.__class__.__name__)
             raise RateLimitUnavailable() from None
         if usage is None:  # RATELIMIT_ENABLE is off
             continue
         # Not incrementing, a count at the limit means the next one would be over it.
-        if usage["should_limit"] if increment else usage["count"] >= usage["limit"]:
+        if usage.over if increment else usage.count >= usage.limit:
             # django-ratelimit's window is still current at time_left == 0 and ends a
             # second later; time_left is -1 when the cache could not count at all.
-            retry_after = max(retry_after, usage["time_left"] + 1, 1)
+            retry_after = max(retry_after, usage.time_left + 1, 1)
     return retry_after
 
 
@@ -158,38 +149,27 @@ def password_guess(request: HttpRequest, login_name: str) -> Iterator[None]:
 def _take(request: HttpRequest, value: str) -> str | None:
     """Count one guess on ``value``'s counter; the counter's cache key, to give it back,
     or None when there is nothing to give back. Throttled when it is over the limit."""
-    rate = tokens_settings.RATE_LIMIT_LOGIN
-    key = _cache_key(value, rate)
     try:
-        usage = get_usage(
-            request, group=PASSWORD_GUESSES, key=lambda g, r: value, rate=rate, increment=True
-        )
+        usage = counters.usage(PASSWORD_GUESSES, value, tokens_settings.RATE_LIMIT_LOGIN)
     except (*extras.redis_errors(), OSError) as exc:
         logger.error("rate-limit cache unavailable: %s", exc.__class__.__name__)
         raise RateLimitUnavailable() from None
     if usage is None:  # RATELIMIT_ENABLE is off
         return None
-    if usage["time_left"] < 0:  # the cache could not count: fail closed
+    if usage.time_left < 0:  # the cache could not count: fail closed
         raise Throttled(wait=1)
-    if usage["should_limit"]:
-        _give_back(key)
-        raise Throttled(wait=usage["time_left"] + 1)
-    # A window that ended meanwhile holds the guess; the next one must not lose one.
-    return key if key == _cache_key(value, rate) else None
-
-
-def _cache_key(value: str, rate: str) -> str:
-    """django-ratelimit's own key for the counter's current window. It has no way to
-    give a count back, so ``_give_back`` decrements that key itself."""
-    _, period = _split_rate(rate)
-    window = _get_window(value, period)
-    return _make_cache_key(PASSWORD_GUESSES, window, rate, value, get_usage.ALL)
+    if usage.over:
+        _give_back(usage.key)
+        raise Throttled(wait=usage.time_left + 1)
+    # The counter this guess went to, even if its window ends before the check does.
+    return usage.key
 
 
 def _give_back(key: str) -> None:
-    cache = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
+    """Take one count off a counter. django-ratelimit has no way to, so this decrements
+    its key itself; a counter whose window has expired is left alone."""
     try:
-        cache.decr(key)
+        counters.counters().decr(key)
     except ValueError:  # the window's counter has expired: nothing to give back
         pass
     except (*extras.redis_errors(), OSError) as exc:

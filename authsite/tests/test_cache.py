@@ -76,3 +76,30 @@ def test_short_timeouts_unless_configured(settings, location, options, expected)
     pool = caches["default"]._cache._get_connection_pool(write=True)
     kwargs = pool.connection_kwargs
     assert (kwargs["socket_timeout"], kwargs["socket_connect_timeout"]) == expected
+
+
+def test_a_request_within_a_window_is_one_round_trip(cache, monkeypatch):
+    """A refresh counts on the client's IP counter: once the window has one, counting
+    is one command to Redis (django-ratelimit's own get_usage sends two, add then incr)."""
+    from redis.connection import Connection
+
+    from tokens import counters
+
+    sent = []
+    send = Connection.send_packed_command
+
+    def spy(self, command, check_health=True):
+        sent.append(command)
+        return send(self, command, check_health)
+
+    monkeypatch.setattr(Connection, "send_packed_command", spy)
+    group = key()
+    usages = []
+    for _ in range(3):
+        sent.clear()
+        usages.append(counters.usage(group, "k", "5/m"))
+    assert [u.count for u in usages] == [1, 2, 3]
+    assert len(sent) == 1
+    # The counter still expires with its window.
+    stored = cache.make_and_validate_key(usages[0].key)
+    assert 0 < cache._cache.get_client(stored).ttl(stored) <= 65
