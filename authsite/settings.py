@@ -112,6 +112,8 @@ DATABASE_STATEMENT_TIMEOUT = env.integer("DATABASE_STATEMENT_TIMEOUT", 10, minim
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     _options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+    # Django's backend; its health check polls the socket before it sends a SELECT 1.
+    DATABASES["default"]["ENGINE"] = "authsite.postgresql"
 
 # PgBouncer in transaction pooling mode (docs/production.md, "Running on PostgreSQL"): each
 # transaction may run on a different server connection, so nothing may outlive one.
@@ -121,7 +123,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # (SELECT ... FOR UPDATE, the revoking UPDATE) is one transaction and needs nothing else.
 DATABASE_POOLING = env.choice("DATABASE_POOLING", "none", ("none", "transaction"))
 if DATABASE_POOLING == "transaction":
-    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    if DATABASES["default"]["ENGINE"] != "authsite.postgresql":
         raise ImproperlyConfigured(
             "DATABASE_POOLING=transaction needs a postgres:// DATABASE_URL (PgBouncer)."
         )
@@ -138,9 +140,7 @@ if DATABASE_POOLING == "transaction":
     # or a later Django says. Server-side binding itself is fine: unnamed statements.
     _options["prepare_threshold"] = None
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
-elif DATABASE_STATEMENT_TIMEOUT and DATABASES["default"]["ENGINE"] == (
-    "django.db.backends.postgresql"
-):
+elif DATABASE_STATEMENT_TIMEOUT and DATABASES["default"]["ENGINE"] == "authsite.postgresql":
     # A startup option of the connection. PgBouncer refuses startup options, and a SET
     # would leak to other clients of a pooled connection: behind it the timeout is the
     # role's (ALTER ROLE ... SET statement_timeout, docs/production.md).
@@ -150,6 +150,16 @@ elif DATABASE_STATEMENT_TIMEOUT and DATABASES["default"]["ENGINE"] == (
             None, [_options.get("options"), f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT}s"]
         )
     )
+if DATABASE_POOLING == "none" and DATABASES["default"]["ENGINE"] == "authsite.postgresql":
+    # Prepared statements: psycopg binds parameters on the server and prepares a
+    # statement from its second use on a connection, so PostgreSQL plans the hot
+    # statements (a refresh's UPDATE, an authenticated request's join) once per
+    # connection instead of on every request, which was half of their server time
+    # (docs/performance.md). Only on a direct connection: a prepared statement lives in
+    # one server connection. The URL's ?server_side_binding= and ?prepare_threshold= win.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("server_side_binding", True)
+    _options.setdefault("prepare_threshold", 2)
 
 # The cache holds the rate-limit counters. Django's own Redis backend, with one client
 # per pool and a one-round-trip incr (authsite/cache.py): no extra dependency, and add/incr

@@ -144,9 +144,23 @@ def test_transaction_pooling_turns_off_what_outlives_a_transaction():
     assert pooled["cursors"] is True
     assert "prepare_threshold" in pooled["options"]
     assert pooled["options"]["prepare_threshold"] is None
+    assert "server_side_binding" not in pooled["options"]
     # Off by default: a direct connection keeps Django's server-side cursors.
     direct = json.loads(database_settings(DATABASE_URL=url).stdout)
     assert direct["cursors"] is False
+
+
+def test_a_direct_postgresql_connection_prepares_its_statements():
+    url = "postgres://postgres@127.0.0.1:5432/authsite"
+    options = json.loads(database_settings(DATABASE_URL=url).stdout)["options"]
+    assert (options["server_side_binding"], options["prepare_threshold"]) == (True, 2)
+    # The URL's own choice wins.
+    mine = database_settings(DATABASE_URL=f"{url}?server_side_binding=false&prepare_threshold=7")
+    options = json.loads(mine.stdout)["options"]
+    assert (options["server_side_binding"], options["prepare_threshold"]) == (False, 7)
+    # SQLite has no such thing.
+    sqlite = json.loads(database_settings(DATABASE_URL="sqlite:///:memory:").stdout)["options"]
+    assert "prepare_threshold" not in sqlite
 
 
 def test_postgresql_connections_have_a_connect_and_a_statement_timeout():
@@ -157,7 +171,11 @@ def test_postgresql_connections_have_a_connect_and_a_statement_timeout():
     tuned = database_settings(
         DATABASE_URL=url, DATABASE_CONNECT_TIMEOUT="2", DATABASE_STATEMENT_TIMEOUT="0"
     )
-    assert json.loads(tuned.stdout)["options"] == {"connect_timeout": 2}
+    assert json.loads(tuned.stdout)["options"] == {
+        "connect_timeout": 2,
+        "server_side_binding": True,
+        "prepare_threshold": 2,
+    }
     # PgBouncer refuses startup options: behind it the timeout is the role's.
     pooled = database_settings(DATABASE_URL=url, DATABASE_POOLING="transaction")
     assert "options" not in json.loads(pooled.stdout)["options"]
