@@ -156,14 +156,19 @@ class RefreshTokenQuerySet(models.QuerySet):
 
         One query, the hottest of the service (every authenticated request): the
         session's liveness is checked in its WHERE and the user comes in the same row.
-        ``Manager.raw()`` with SQL built once per database and ``USER_ID_FIELD``
-        (``tokens.sql``) skips the QuerySet machinery (cloning, compiling the join) that
-        ``select_related`` pays on every call; Django still builds the user as usual.
+        SQL built once per database and ``USER_ID_FIELD``, read by ``sql.fetch_one``,
+        skips the QuerySet machinery (cloning, compiling the join) that
+        ``select_related`` pays on every call; Django still builds the user (``from_db``).
         """
         using = self._db or router.db_for_read(self.model)
         user_model = self.model._meta.get_field("user").related_model
         statement, params = sql.live_session_user(self.model, using, session_id, user_id, now)
-        return next(iter(user_model._base_manager.db_manager(using).raw(statement, params)), None)
+        found = sql.fetch_one(user_model, using, statement, params)
+        if found is None:
+            return None
+        user, (binding,) = found
+        user.session_password_binding = binding
+        return user
 
     def advance(
         self,
@@ -196,17 +201,18 @@ class RefreshTokenQuerySet(models.QuerySet):
             remember_me_until=remember_me_until,
             rotate=rotate,
         )
-        manager = self.model._base_manager.db_manager(using)
-        session = next(iter(manager.raw(statement, params)), None)
-        if session is not None:
-            user_model = self.model._meta.get_field("user").related_model
-            known = {user_model._meta.pk.attname: session.user_id}
-            known.update((name, getattr(session, alias)) for alias, name in user_columns)
-            if sql.has_field(user_model, "is_active"):
-                known["is_active"] = True  # the UPDATE matched only an active user
-            # from_db() takes the loaded fields in the model's field order.
-            names = [f.attname for f in user_model._meta.concrete_fields if f.attname in known]
-            session.user = user_model.from_db(using, names, [known[n] for n in names])
+        found = sql.fetch_one(self.model, using, statement, params)
+        if found is None:
+            return None
+        session, returned = found
+        user_model = self.model._meta.get_field("user").related_model
+        known = {user_model._meta.pk.attname: session.user_id}
+        known.update((name, value) for (_, name), value in zip(user_columns, returned, strict=True))
+        if sql.has_field(user_model, "is_active"):
+            known["is_active"] = True  # the UPDATE matched only an active user
+        # from_db() takes the loaded fields in the model's field order.
+        names = [f.attname for f in user_model._meta.concrete_fields if f.attname in known]
+        session.user = user_model.from_db(using, names, [known[n] for n in names])
         return session
 
     def keyset_batches(
