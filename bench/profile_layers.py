@@ -13,7 +13,9 @@ Two passes per operation, after 100 warm-up requests:
 
 - timers: each middleware, the URL resolver, DRF's request set-up, authentication,
   permissions, throttles, the view's own code, finalize and rendering, wrapped so that
-  each layer's time excludes the layers it calls; µs per request, medians of 5 runs;
+  each layer's time excludes the layers it calls; wall and this process's CPU µs per
+  request, medians of 5 runs (the CPU figure is the one other work on the machine
+  does not inflate; the wall figure adds the waits for PostgreSQL and Redis);
 - cProfile of the same requests: the functions with the most own time.
 
 No HTTP server and no socket: what gunicorn adds is in bench/http_bench.py.
@@ -44,29 +46,36 @@ PASSWORD = "profile passphrase 1"
 
 class Layers:
     """Exclusive time per layer: a wrapped call's time minus that of the wrapped calls
-    inside it."""
+    inside it; wall time (waits for PostgreSQL and Redis included) and this thread's
+    CPU time (which the machine's other work does not inflate)."""
 
     def __init__(self):
-        self.totals = defaultdict(float)
-        self.stack = []  # [label, start, time in children]
+        self.wall = defaultdict(float)
+        self.cpu = defaultdict(float)
+        self.stack = []  # [label, wall start, cpu start, wall in children, cpu in children]
 
     def wrap(self, label: str, function):
         def timed(*args, **kwargs):
-            self.stack.append([label, time.perf_counter(), 0.0])
+            self.stack.append([label, time.perf_counter(), time.thread_time(), 0.0, 0.0])
             try:
                 return function(*args, **kwargs)
             finally:
-                label_, start, children = self.stack.pop()
-                spent = time.perf_counter() - start
-                self.totals[label_] += spent - children
+                label_, wall0, cpu0, wall_children, cpu_children = self.stack.pop()
+                wall, cpu = time.perf_counter() - wall0, time.thread_time() - cpu0
+                self.wall[label_] += wall - wall_children
+                self.cpu[label_] += cpu - cpu_children
                 if self.stack:
-                    self.stack[-1][2] += spent
+                    self.stack[-1][3] += wall
+                    self.stack[-1][4] += cpu
 
         return timed
 
     def patch(self, owner, name: str, label: str) -> None:
-        original = getattr(owner, name)
-        setattr(owner, name, self.wrap(label, original))
+        setattr(owner, name, self.wrap(label, getattr(owner, name)))
+
+    def clear(self) -> None:
+        self.wall.clear()
+        self.cpu.clear()
 
 
 def instrument(handler, layers: Layers) -> None:
@@ -152,16 +161,19 @@ class Client:
         self.refresh_token = new[0]
 
 
-def measure(operation, count: int, layers: Layers) -> dict[str, float]:
-    """µs per request of each layer, and the total, over ``count`` requests."""
-    layers.totals.clear()
-    start = time.perf_counter()
+WHOLE = "whole request"
+
+
+def measure(operation, count: int, layers: Layers) -> dict[str, tuple[float, float]]:
+    """Wall and CPU µs per request of each layer, and of the whole, over ``count``."""
+    layers.clear()
+    wall0, cpu0 = time.perf_counter(), time.thread_time()
     for _ in range(count):
         operation()
-    total = time.perf_counter() - start
-    out = {label: spent / count * 1e6 for label, spent in layers.totals.items()}
-    out["whole request (wall)"] = total / count * 1e6
-    return out
+    out = {WHOLE: ((time.perf_counter() - wall0) / count, (time.thread_time() - cpu0) / count)}
+    for label in layers.wall:
+        out[label] = (layers.wall[label] / count, layers.cpu[label] / count)
+    return {label: (wall * 1e6, cpu * 1e6) for label, (wall, cpu) in out.items()}
 
 
 def profile(operation, count: int, top: int) -> str:
@@ -250,13 +262,20 @@ def main() -> None:
 
 
 def report(name: str, runs: list[dict]) -> None:
-    labels = sorted(runs[0], key=lambda label: -runs[0][label])
-    whole = statistics.median(r["whole request (wall)"] for r in runs)
-    print(f"| {name} | µs per request | share |")
-    print("|---|---:|---:|")
-    for label in labels:
-        value = statistics.median(r.get(label, 0.0) for r in runs)
-        print(f"| {label} | {value:,.0f} | {value / whole:.0%} |")
+    """One Markdown table: each layer's median wall and CPU µs per request, and shares."""
+    medians = {
+        label: tuple(statistics.median(r.get(label, (0.0, 0.0))[i] for r in runs) for i in (0, 1))
+        for label in runs[0]
+    }
+    whole_wall, whole_cpu = medians.pop(WHOLE)
+    print(f"| {name} | wall µs | share | CPU µs | share |")
+    print("|---|---:|---:|---:|---:|")
+    print(f"| {WHOLE} | {whole_wall:,.0f} | 100% | {whole_cpu:,.0f} | 100% |")
+    for label, (wall, cpu) in sorted(medians.items(), key=lambda item: -item[1][1]):
+        print(
+            f"| {label} | {wall:,.0f} | {wall / whole_wall:.0%} "
+            f"| {cpu:,.0f} | {cpu / whole_cpu:.0%} |"
+        )
     print()
 
 
