@@ -311,13 +311,16 @@ def main() -> int:
         print("wrk is not installed: apt-get install wrk", file=sys.stderr)
         return 2
     started = time.monotonic()
+    load_before = procs.load_average()
     vendors = [args.only] if args.only else ["sqlite", "postgres"]
     results = []
     with tempfile.TemporaryDirectory(prefix="bench_http_") as tmp:
         for vendor in vendors:
             results.append(bench_database(vendor, args, Path(tmp)))
             results[-1]["ratios"] = report.ratios(results[-1]) if results[-1]["cases"] else []
+    load_after = procs.load_average()
     table = report.table(results, args.seconds, args.rounds, CONCURRENCY)
+    table += f"\n\nLoad average (1, 5, 15 min) before the run {load_before}, after {load_after}."
     print()
     print(table)
     record = {
@@ -326,6 +329,8 @@ def main() -> int:
         "seconds": args.seconds,
         "rounds": args.rounds,
         "wall_seconds": round(time.monotonic() - started, 1),
+        "load_average_before": load_before,
+        "load_average_after": load_after,
         "results": results,
         "table": table,
     }
