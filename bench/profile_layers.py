@@ -213,7 +213,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--top", type=int, default=30)
     args = parser.parse_args()
     url, drop = setup_database()
     os.environ.update(
@@ -274,6 +274,27 @@ def report(name: str, runs: list[dict]) -> None:
     for label, (wall, cpu) in sorted(medians.items(), key=lambda item: -item[1][1]):
         print(
             f"| {label} | {wall:,.0f} | {wall / whole_wall:.0%} "
+            f"| {cpu:,.0f} | {cpu / whole_cpu:.0%} |"
+        )
+    print()
+    groups = defaultdict(lambda: [0.0, 0.0])
+    for label, (wall, cpu) in medians.items():
+        group = label.split(":")[0] if ":" in label else label
+        if label == "DRF: throttles":
+            group = "rate limit (DRF throttles)"
+        groups[group][0] += wall
+        groups[group][1] += cpu
+    # Outside every wrapped layer: WSGIHandler (the request object, the response's
+    # iteration and close, the request_started/finished signals) and this script's call.
+    groups["WSGI handler, the rest"] = [
+        whole_wall - sum(w for w, _ in medians.values()),
+        whole_cpu - sum(c for _, c in medians.values()),
+    ]
+    print(f"| {name}, by layer | wall µs | share | CPU µs | share |")
+    print("|---|---:|---:|---:|---:|")
+    for group, (wall, cpu) in sorted(groups.items(), key=lambda item: -item[1][1]):
+        print(
+            f"| {group} | {wall:,.0f} | {wall / whole_wall:.0%} "
             f"| {cpu:,.0f} | {cpu / whole_cpu:.0%} |"
         )
     print()
