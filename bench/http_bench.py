@@ -271,8 +271,9 @@ def bench_database(vendor: str, args, workdir: Path) -> dict:
 
 
 def concurrency_run(run: Run, args) -> dict:
-    """Rotating refreshes on 2 workers from 16 connections, each chaining its own session."""
-    server = run.start("ours", workers=2)
+    """Rotating refreshes on ``--concurrency-workers`` (2) workers from 16 connections,
+    each chaining its own session."""
+    server = run.start("ours", workers=args.concurrency_workers)
     try:
         # A warm-up on one connection of its own seeded chains (not reported), then the
         # run on fresh ones.
@@ -286,7 +287,7 @@ def concurrency_run(run: Run, args) -> dict:
         result = measure(server, run, load, args.seconds, CONCURRENCY)
     finally:
         server.stop()
-    result["workers"] = 2
+    result["workers"] = args.concurrency_workers
     result["worker_class"] = args.worker_class or "sync"
     result["threads"] = args.threads or 1
     result["capacity"] = report.capacity(result)
@@ -303,6 +304,7 @@ def main() -> int:
         "--worker-class", help="gunicorn's, for every server (default: the config's)"
     )
     parser.add_argument("--threads", type=int, help="gunicorn's --threads, for every server")
+    parser.add_argument("--concurrency-workers", type=int, default=2)
     parser.add_argument(
         "--concurrency-only", action="store_true", help="only the concurrency run (no table)"
     )
