@@ -5,8 +5,10 @@ rest_framework, simplejwt and its token_blacklist app (rotate + blacklist, simpl
 defaults otherwise), and what the benchmark must set from outside (the secret key,
 DEBUG, hosts, the database, the hasher). Nothing of our service: Django's default
 MIDDLEWARE, auth.User, no cache, no rate limit, no logging configuration. The database
-is configured like ours (bench/http_bench.py compares libraries, not connection
-settings): ``CONN_MAX_AGE=60`` with health checks, and on SQLite our WAL pragmas.
+is kept open like ours (bench/http_bench.py compares libraries, not connection
+settings): ``CONN_MAX_AGE=60``, and on SQLite our WAL pragmas. Django's own backend
+otherwise, with its defaults: no connection health check (ours polls the socket instead
+of sending a ``SELECT 1``, authsite/postgresql/), client-side parameter binding.
 """
 
 import os
@@ -65,11 +67,7 @@ TEMPLATES = [
 WSGI_APPLICATION = "bench.stock.wsgi.application"
 
 # bench: the benchmark's database, kept open as ours are (authsite/settings.py).
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True
-    )
-}
+DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
