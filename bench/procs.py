@@ -43,7 +43,7 @@ def tree_cpu_us(pid: int) -> float:
     return cpu_us(pid) + sum(cpu_us(child) for child in children(pid))
 
 
-def postgres_pids(database: str) -> list[int]:
+def postgres_pids(*databases: str) -> list[int]:
     """Every PostgreSQL server process except the backends of other databases.
 
     Backends name their database in their title (``postgres: user db host ...``); the
@@ -61,9 +61,26 @@ def postgres_pids(database: str) -> list[int]:
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
         backend = BACKEND.match(title)
-        if backend is None or backend["database"] == database:
+        if backend is None or backend["database"] in databases:
             pids.append(int(entry.name))
     return pids
+
+
+def redis_pids() -> list[int]:
+    """The redis-server processes (the rate limiter's, shared with other work)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "redis-server":
+                pids.append(int(entry.name))
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return pids
+
+
+def load_average() -> list[float]:
+    """The machine's 1, 5 and 15-minute load averages (other work shares the cores)."""
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def machine(postgres_version: str | None) -> dict:

@@ -249,8 +249,15 @@ class RefreshToken(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # No index of its own: tokens_user_created_idx (Meta.indexes) leads with user_id and
+    # serves every lookup by user (the cascade of a user's deletion too). A plain one
+    # cost each refresh and login one more index entry (bench/indexes.py: 6 B-tree
+    # inserts per refresh, 5 without it) and no plan needed it.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="refresh_tokens"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="refresh_tokens",
+        db_index=False,
     )
     generation = models.PositiveBigIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
