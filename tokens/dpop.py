@@ -42,7 +42,9 @@ from tokens.settings import tokens_settings
 HEADER = "DPoP"
 TYPE = "dpop+jwt"
 # The algorithms a proof may use, by the key they need (kty, crv): asymmetric only.
-ALGORITHMS = {"ES256": ("EC", "P-256"), "EdDSA": ("OKP", "Ed25519")}
+# Ed25519 by either name: "EdDSA" (RFC 8037) or "Ed25519" (RFC 9864's fully specified
+# name, which panva's dpop and oauth4webapi send).
+ALGORITHMS = {"ES256": ("EC", "P-256"), "EdDSA": ("OKP", "Ed25519"), "Ed25519": ("OKP", "Ed25519")}
 # A proof larger than this is refused unread: a P-256 proof with an ath is ~600 bytes.
 MAX_PROOF_LENGTH = 2048
 # The JWK members that make up each key type's RFC 7638 thumbprint, in order.
@@ -52,6 +54,10 @@ _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 _COORDINATE_BYTES = 32  # P-256 x and y, and an Ed25519 public key
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _JTI_PREFIX = "tokens:dpop:jti:"
+# PyJWT knows Ed25519 as EdDSA only: a JWS verifier of its own that knows both names.
+_PYJWT_NAMES = {"Ed25519": "EdDSA"}
+_JWS = jwt.PyJWS(algorithms=list(ALGORITHMS.keys() - _PYJWT_NAMES.keys()))
+_JWS.register_algorithm("Ed25519", jwt.algorithms.OKPAlgorithm())
 _PERCENT_ESCAPE = re.compile(r"%([0-9a-fA-F]{2})")
 _UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
 
@@ -101,7 +107,7 @@ def _public_key(header: dict):
         raise DpopProofInvalid()
     public = {name: jwk[name] for name in _THUMBPRINT_MEMBERS[kty]}
     try:
-        return jwt.PyJWK(public, algorithm=alg).key, thumbprint(public)
+        return jwt.PyJWK(public, algorithm=_PYJWT_NAMES.get(alg, alg)).key, thumbprint(public)
     except (jwt.PyJWKError, ValueError):  # not a point on the curve
         raise DpopProofInvalid() from None
 
@@ -172,7 +178,7 @@ def verify(
     header = _header(proof)
     key, jkt = _public_key(header)
     try:
-        payload = jwt.api_jws.decode_complete(proof, key, algorithms=[header["alg"]])["payload"]
+        payload = _JWS.decode_complete(proof, key, algorithms=[header["alg"]])["payload"]
         claims = json.loads(payload)
     except (jwt.InvalidTokenError, ValueError, RecursionError):
         raise DpopProofInvalid() from None

@@ -138,7 +138,7 @@ class RateLimitUnavailable(AuthError):
 
 # What a DPoP client is told in WWW-Authenticate (RFC 9449 section 7.1): the algorithms
 # it may sign with, and RFC 6750's error.
-DPOP_ALGORITHMS = "ES256 EdDSA"
+DPOP_ALGORITHMS = "ES256 EdDSA Ed25519"
 
 
 class DpopError(AuthError):

@@ -25,7 +25,7 @@ from tokens.tests.fixtures import PASSWORD
 pytestmark = pytest.mark.django_db
 
 LOGIN, REFRESH, ME = "/api/auth/login", "/api/auth/refresh", "/api/users/me"
-CHALLENGE = 'DPoP algs="ES256 EdDSA", error="invalid_dpop_proof"'
+CHALLENGE = 'DPoP algs="ES256 EdDSA Ed25519", error="invalid_dpop_proof"'
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from tokens.tests.fixtures import PASSWORD
 pytestmark = pytest.mark.django_db
 
 LOGIN, REFRESH, ME = "/api/auth/login", "/api/auth/refresh", "/api/users/me"
-INVALID_TOKEN = 'DPoP algs="ES256 EdDSA", error="invalid_token"'
+INVALID_TOKEN = 'DPoP algs="ES256 EdDSA Ed25519", error="invalid_token"'
 
 
 @pytest.fixture
