@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 import dj_email_url
+from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 from authsite import env
@@ -313,6 +314,8 @@ TOKENS.update(
 CORS_ALLOWED_ORIGINS = env.csv("CORS_ALLOWED_ORIGINS")
 CORS_ALLOW_CREDENTIALS = True
 CORS_URLS_REGEX = r"^/api/.*$"
+# A frontend on another origin sends its DPoP proofs (RFC 9449, docs/dpop.md) too.
+CORS_ALLOW_HEADERS = (*cors_default_headers, "dpop")
 # A 429's (or a 503's) Retry-After is the page's to read: how long to wait.
 CORS_EXPOSE_HEADERS = ["Retry-After"]
 

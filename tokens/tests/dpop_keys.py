@@ -57,6 +57,13 @@ class DpopKey:
         alg = headers.pop("alg", self.alg)
         return jwt.encode(payload, key or self.private, algorithm=alg, headers=headers)
 
+    def api_headers(self, method: str, url: str, access_token: str) -> dict[str, str]:
+        """An HTTP client's headers for a call with the token as DPoP and its proof."""
+        return {
+            "Authorization": f"DPoP {access_token}",
+            "DPoP": self.proof(method, url, access_token),
+        }
+
     def headers(self, method: str, url: str, access_token: str | None = None, **claims) -> dict:
         """The test client's headers for a request with a proof (and the token as DPoP)."""
         headers = {"HTTP_DPOP": self.proof(method, url, access_token, **claims)}
