@@ -307,6 +307,10 @@ TOKENS.update(
     # Services that may call POST /api/auth/introspect: "billing:<secret>,reports:<secret>".
     INTROSPECTION_CLIENTS=env.client_secrets("INTROSPECTION_CLIENTS"),
     RATE_LIMIT_INTROSPECTION=env.rate("RATE_LIMIT_INTROSPECTION", "600/m"),
+    # DPoP (RFC 9449, docs/dpop.md): how far a proof's iat may be from our clock, and
+    # whether every session must be bound to a client's key.
+    DPOP_PROOF_WINDOW=timedelta(seconds=env.integer("DPOP_PROOF_WINDOW", 60, minimum=1)),
+    DPOP_REQUIRED=env.boolean("DPOP_REQUIRED", False),
 )
 
 # Frontends on other origins: CORS with credentials (django-cors-headers), and trusted
