@@ -16,6 +16,7 @@ as the rate limiter does: a replay check that checks nothing is no check.
 import base64
 import hashlib
 import json
+import math
 import re
 import string
 from dataclasses import dataclass
@@ -108,7 +109,7 @@ def _public_key(header: dict):
     public = {name: jwk[name] for name in _THUMBPRINT_MEMBERS[kty]}
     try:
         return jwt.PyJWK(public, algorithm=_PYJWT_NAMES.get(alg, alg)).key, thumbprint(public)
-    except (jwt.PyJWKError, ValueError):  # not a point on the curve
+    except (jwt.PyJWTError, ValueError):  # not a point on the curve
         raise DpopProofInvalid() from None
 
 
@@ -120,6 +121,18 @@ def _header(proof: str) -> dict:
     if header.get("typ") != TYPE:
         raise DpopProofInvalid()
     return header
+
+
+def _no_constant(name: str):
+    raise ValueError(name)
+
+
+def _finite(number: int | float) -> bool:
+    """Whether ``number`` is a float that is not infinite (an int of 400 digits is not)."""
+    try:
+        return math.isfinite(number)
+    except OverflowError:
+        return False
 
 
 def normalized_uri(uri: str) -> str | None:
@@ -179,7 +192,9 @@ def verify(
     key, jkt = _public_key(header)
     try:
         payload = _JWS.decode_complete(proof, key, algorithms=[header["alg"]])["payload"]
-        claims = json.loads(payload)
+        # JSON has no NaN or Infinity: Python's json would read them, and a NaN iat
+        # passes every comparison of the window.
+        claims = json.loads(payload, parse_constant=_no_constant)
     except (jwt.InvalidTokenError, ValueError, RecursionError):
         raise DpopProofInvalid() from None
     if not isinstance(claims, dict):
@@ -187,7 +202,7 @@ def verify(
     jti, htm, htu, iat = (claims.get(name) for name in ("jti", "htm", "htu", "iat"))
     if not (isinstance(jti, str) and jti and isinstance(htm, str) and isinstance(htu, str)):
         raise DpopProofInvalid()
-    if not isinstance(iat, int | float) or isinstance(iat, bool):
+    if not isinstance(iat, int | float) or isinstance(iat, bool) or not _finite(iat):
         raise DpopProofInvalid()
     if htm != method or uri is None or normalized_uri(htu) != uri:
         raise DpopProofWrongRequest()

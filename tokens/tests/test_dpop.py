@@ -5,6 +5,7 @@ tokens/tests/test_dpop_binding.py; an outside client in tokens/tests/test_dpop_o
 """
 
 import time
+import uuid
 from datetime import timedelta
 
 import jwt
@@ -251,3 +252,28 @@ def test_a_refresh_proof_is_checked_too(api, user, key, bound):
     response = api.post(REFRESH, HTTP_DPOP=key.proof("POST", REFRESH))
     assert response.status_code == 200
     assert response.json()["token_type"] == "DPoP"
+
+
+# -- found by the attack pass: each answered 500 or let a stale proof through ---------
+
+
+def test_an_iat_that_is_not_a_finite_number_is_refused(api, user, key):
+    """Python's json reads NaN: a proof with ``"iat": NaN`` passed the window check
+    (every comparison with NaN is false), a proof good forever, replayable each time its
+    jti left the cache."""
+    payload = '{"jti":"%s","htm":"POST","htu":"http://testserver%s","iat":NaN}'
+    for iat in ("NaN", "Infinity", "-Infinity", "1e400", str(10**400)):
+        proof = jwt.api_jws.encode(
+            (payload.replace("NaN", iat) % (uuid.uuid4(), LOGIN)).encode(),
+            key.private,
+            algorithm="ES256",
+            headers={"typ": "dpop+jwt", "jwk": key.jwk},
+        )
+        response = log_in(api, proof)
+        assert response.status_code == 401, iat
+        assert response.json()["detail"] in (DPOP_PROOF_INVALID, DPOP_PROOF_EXPIRED), iat
+
+
+def test_a_jwk_that_is_not_a_point_on_the_curve_is_refused(api, user, key):
+    off_curve = {**key.jwk, "y": key.jwk["x"]}
+    refused(log_in(api, key.proof("POST", LOGIN, header={"jwk": off_curve})), DPOP_PROOF_INVALID)
