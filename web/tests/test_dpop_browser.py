@@ -106,3 +106,19 @@ def test_the_page_binds_its_session_to_a_key_it_cannot_give_away(new_page, live_
     assert RefreshToken.objects.get().revoke_reason == RevokeReason.DPOP_KEY
     page.reload()
     expect(page.locator("#status")).to_have_text("Not signed in.")
+
+
+def test_a_device_whose_clock_is_wrong_still_signs_in(new_page):
+    """A proof's iat must be within a minute of the server's clock; a laptop ten minutes
+    off would be refused every proof. The page takes the server's time from each
+    answer's Date header and signs again once when a proof was refused as expired."""
+    page = new_page()
+    page.context.add_init_script("Date.now = ((now) => () => now() + 10 * 60 * 1000)(Date.now);")
+    page.reload()
+    body = sign_in(page, "bob@example.com")
+    assert body["token_type"] == "DPoP"
+    refreshes = []
+    page.on("response", lambda r: refreshes.append(r.status) if "/refresh" in r.url else None)
+    page.reload()  # a new page: its first proof is ten minutes off again
+    expect(page.locator("#user-email")).to_have_text("bob@example.com")
+    assert refreshes == [401, 200]

@@ -131,6 +131,9 @@
   const DPOP_DB = "authsite-dpop";
   const DPOP_KEY = "session-key";
   let dpopKey = null; // the promise of {privateKey, jwk}, loaded on first use
+  // The server's clock minus ours (ms), from each answer's Date header: a proof's iat must
+  // be within a minute of the server's time, and a device's clock may be further off.
+  let clockSkew = 0;
 
   function keyStore(mode, action) {
     return new Promise((resolve, reject) => {
@@ -187,7 +190,7 @@
       jti: crypto.randomUUID(),
       htm: method,
       htu: target.origin + target.pathname,
-      iat: Math.floor(Date.now() / 1000),
+      iat: Math.floor((Date.now() + clockSkew) / 1000),
     };
     if (token) claims.ath = base64url(await crypto.subtle.digest("SHA-256", bytes(token)));
     const input = `${encoded({ typ: "dpop+jwt", alg: "ES256", jwk: key.jwk })}.${encoded(claims)}`;
@@ -200,8 +203,17 @@
     return `${input}.${base64url(signature)}`;
   }
 
-  // One HTTP exchange with JSON in and out; never throws for an HTTP status.
-  async function send(method, url, { body, token } = {}) {
+  // One HTTP exchange with JSON in and out; never throws for an HTTP status. A proof
+  // refused as expired is signed again once, with the server's time from that answer.
+  async function send(method, url, options = {}) {
+    const result = await sendOnce(method, url, options);
+    if (result.status === 401 && result.data && result.data.detail === "DPOP_PROOF_EXPIRED") {
+      return sendOnce(method, url, options);
+    }
+    return result;
+  }
+
+  async function sendOnce(method, url, { body, token } = {}) {
     const headers = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (token) headers.Authorization = `${tokenType} ${token}`;
@@ -219,6 +231,8 @@
     } catch {
       return { ok: false, status: 0, data: { detail: "NETWORK_ERROR" } }; // SENTENCES has it
     }
+    const serverTime = Date.parse(response.headers.get("Date") || "");
+    if (!Number.isNaN(serverTime)) clockSkew = serverTime - Date.now();
     let data = null;
     const text = await response.text();
     if (text) {
