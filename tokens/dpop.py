@@ -27,10 +27,12 @@ import jwt
 from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.encoding import escape_uri_path
 
 from tokens import extras
 from tokens.errors import (
+    DpopNonceRequired,
     DpopProofExpired,
     DpopProofInvalid,
     DpopProofReplayed,
@@ -41,6 +43,7 @@ from tokens.errors import (
 from tokens.settings import tokens_settings
 
 HEADER = "DPoP"
+NONCE_HEADER = "DPoP-Nonce"
 TYPE = "dpop+jwt"
 # The algorithms a proof may use, by the key they need (kty, crv): asymmetric only.
 # Ed25519 by either name: "EdDSA" (RFC 8037) or "Ed25519" (RFC 9864's fully specified
@@ -212,8 +215,34 @@ def verify(
     window = tokens_settings.DPOP_PROOF_WINDOW.total_seconds()
     if abs(now.timestamp() - iat) > window:
         raise DpopProofExpired()
+    _check_nonce(claims.get("nonce"), now)
     _record_jti(jkt, jti, window)
     return Proof(jkt=jkt)
+
+
+def _nonce_of(period: int) -> str:
+    return b64url(salted_hmac("tokens.dpop.nonce", str(period), algorithm="sha256").digest())
+
+
+def current_nonce(now: datetime | None = None) -> str | None:
+    """The nonce proofs must carry now (``DPoP-Nonce``); None when nonces are off."""
+    lifetime = tokens_settings.DPOP_NONCE_LIFETIME
+    if lifetime is None:
+        return None
+    return _nonce_of(int((now or timezone.now()).timestamp() // lifetime.total_seconds()))
+
+
+def _check_nonce(nonce, now: datetime) -> None:
+    """With nonces on, accept the current period's nonce or the one before (a nonce
+    handed out just before the period turned); refuse anything else with the current."""
+    current = current_nonce(now)
+    if current is None:
+        return
+    period = int(now.timestamp() // tokens_settings.DPOP_NONCE_LIFETIME.total_seconds())
+    accepted = (current, _nonce_of(period - 1))
+    # Both compared, in constant time, whichever matches.
+    if not isinstance(nonce, str) or not sum(constant_time_compare(nonce, n) for n in accepted):
+        raise DpopNonceRequired(current)
 
 
 def _record_jti(jkt: str, jti: str, window: float) -> None:

@@ -27,6 +27,7 @@ DPOP_PROOF_EXPIRED = "DPOP_PROOF_EXPIRED"
 DPOP_PROOF_REPLAYED = "DPOP_PROOF_REPLAYED"
 DPOP_PROOF_REQUIRED = "DPOP_PROOF_REQUIRED"
 DPOP_KEY_MISMATCH = "DPOP_KEY_MISMATCH"
+DPOP_NONCE_REQUIRED = "DPOP_NONCE_REQUIRED"
 
 # RFC 6749 section 5.2's error codes, by status, in the bodies of the introspection
 # endpoint's errors (next to our code): what OAuth client libraries read.
@@ -194,6 +195,18 @@ class DpopProofRequired(DpopError):
 
     code = DPOP_PROOF_REQUIRED
     error = "invalid_token"
+
+
+class DpopNonceRequired(DpopError):
+    """A proof without the server's current nonce while DPOP_NONCE_LIFETIME is set: the
+    answer carries the nonce to sign with (``DPoP-Nonce``, RFC 9449 section 8)."""
+
+    code = DPOP_NONCE_REQUIRED
+    error = "use_dpop_nonce"
+
+    def __init__(self, nonce: str) -> None:
+        super().__init__()
+        self.dpop_nonce = nonce
 
 
 class DpopKeyMismatch(DpopError):

@@ -114,6 +114,7 @@ DPOP_PROOF_CODES = (
     errors.DPOP_PROOF_EXPIRED,
     errors.DPOP_PROOF_REPLAYED,
     errors.DPOP_PROOF_REQUIRED,
+    errors.DPOP_NONCE_REQUIRED,
 )
 # The DPoP codes are not listed in every authenticated endpoint's enum: only a client
 # that binds its session sees them, and docs/dpop.md lists them once.

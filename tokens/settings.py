@@ -102,6 +102,10 @@ DEFAULTS = {
     # True: every login needs a DPoP proof, and only sessions bound to a key (login,
     # refresh and access tokens alike) work; sessions opened without one are refused.
     "DPOP_REQUIRED": False,
+    # Server nonces (RFC 9449 section 8): None, off; a duration, every proof must carry
+    # the nonce of the current period of that length (or of the one before), which the
+    # server sends as DPoP-Nonce. Stateless: an HMAC of the period under SECRET_KEY.
+    "DPOP_NONCE_LIFETIME": None,
 }
 
 

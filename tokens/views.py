@@ -82,6 +82,9 @@ def access_response(issued: IssuedAccess | IssuedTokens) -> Response:
     )
     # Tokens must not be kept by browsers or proxies (RFC 6749 section 5.1).
     response["Cache-Control"] = "no-store"
+    nonce = dpop.current_nonce()
+    if nonce is not None:  # the next proofs' nonce, without a refusal first (RFC 9449 8)
+        response[dpop.NONCE_HEADER] = nonce
     response["Pragma"] = "no-cache"
     return response
 

@@ -2,6 +2,8 @@
 a proof for every call, survives reloads, and the tokens copied out of the browser are
 worth nothing in another client."""
 
+from datetime import timedelta
+
 import pytest
 import requests
 
@@ -47,7 +49,7 @@ def sign_in(page, email: str) -> dict:
     expect(page.locator("#message")).to_contain_text(f"Registered {email}")
     page.fill("#login-email", email)
     page.fill("#login-password", PASSWORD)
-    with page.expect_response("**/api/auth/login") as login:
+    with page.expect_response(lambda r: r.url.endswith("/api/auth/login") and r.ok) as login:
         page.click("#login-form button[type=submit]")
     expect(page.locator("#user-email")).to_have_text(email)
     return login.value.json()
@@ -122,3 +124,22 @@ def test_a_device_whose_clock_is_wrong_still_signs_in(new_page):
     page.reload()  # a new page: its first proof is ten minutes off again
     expect(page.locator("#user-email")).to_have_text("bob@example.com")
     assert refreshes == [401, 200]
+
+
+def test_the_page_signs_with_the_servers_nonce_when_asked(new_page, settings):
+    """With DPOP_NONCE_LIFETIME set, the first proof is refused with the nonce to use
+    (use_dpop_nonce); the page signs again with it, and keeps it for the next calls."""
+    settings.TOKENS = {**settings.TOKENS, "DPOP_NONCE_LIFETIME": timedelta(minutes=5)}
+    page = new_page()
+    refused = []
+    page.on(
+        "response",
+        lambda r: refused.append(r.url) if r.status == 401 and "/api/" in r.url else None,
+    )
+    body = sign_in(page, "carol@example.com")
+    assert body["token_type"] == "DPoP"
+    page.reload()
+    expect(page.locator("#user-email")).to_have_text("carol@example.com")
+    # Asked once per page load (the nonce lives in the page's memory): the login's first
+    # proof, then the refresh that restores the session after the reload.
+    assert [url.rsplit("/", 1)[1] for url in refused] == ["login", "refresh"]

@@ -72,6 +72,7 @@
     DPOP_PROOF_REPLAYED: "The request was sent twice. Reload the page and try again.",
     DPOP_PROOF_REQUIRED: "This session belongs to a key this browser does not have. Please log in again.",
     DPOP_KEY_MISMATCH: "This session belongs to a key this browser does not have. Please log in again.",
+    DPOP_NONCE_REQUIRED: "The server asked this browser to sign again. Reload the page and try again.",
   };
   const UNKNOWN_ERROR = "Something went wrong.";
 
@@ -134,6 +135,8 @@
   // The server's clock minus ours (ms), from each answer's Date header: a proof's iat must
   // be within a minute of the server's time, and a device's clock may be further off.
   let clockSkew = 0;
+  // The server's nonce for proofs (DPoP-Nonce), when it asks for one (RFC 9449 section 8).
+  let dpopNonce = null;
 
   function keyStore(mode, action) {
     return new Promise((resolve, reject) => {
@@ -193,6 +196,7 @@
       iat: Math.floor((Date.now() + clockSkew) / 1000),
     };
     if (token) claims.ath = base64url(await crypto.subtle.digest("SHA-256", bytes(token)));
+    if (dpopNonce) claims.nonce = dpopNonce;
     const input = `${encoded({ typ: "dpop+jwt", alg: "ES256", jwk: key.jwk })}.${encoded(claims)}`;
     // WebCrypto's ECDSA signature is r || s, as JWS wants it (RFC 7518 section 3.4).
     const signature = await crypto.subtle.sign(
@@ -204,10 +208,12 @@
   }
 
   // One HTTP exchange with JSON in and out; never throws for an HTTP status. A proof
-  // refused as expired is signed again once, with the server's time from that answer.
+  // refused as expired, or without the server's nonce, is signed again once, with the
+  // server's time and nonce from that answer.
+  const SIGN_AGAIN = new Set(["DPOP_PROOF_EXPIRED", "DPOP_NONCE_REQUIRED"]);
   async function send(method, url, options = {}) {
     const result = await sendOnce(method, url, options);
-    if (result.status === 401 && result.data && result.data.detail === "DPOP_PROOF_EXPIRED") {
+    if (result.status === 401 && result.data && SIGN_AGAIN.has(result.data.detail)) {
       return sendOnce(method, url, options);
     }
     return result;
@@ -233,6 +239,7 @@
     }
     const serverTime = Date.parse(response.headers.get("Date") || "");
     if (!Number.isNaN(serverTime)) clockSkew = serverTime - Date.now();
+    dpopNonce = response.headers.get("DPoP-Nonce") || dpopNonce;
     let data = null;
     const text = await response.text();
     if (text) {
