@@ -168,8 +168,8 @@ class RefreshTokenQuerySet(models.QuerySet):
         found = sql.fetch_one(user_model, using, statement, params)
         if found is None:
             return None
-        user, (binding,) = found
-        user.session_password_binding = binding
+        user, (binding, dpop_jkt) = found
+        user.session_password_binding, user.session_dpop_jkt = binding, dpop_jkt
         return user
 
     def advance(
