@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 import dj_email_url
+from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 from authsite import env
@@ -294,6 +295,7 @@ TOKENS["TASK_MAX_CLAIMS"] = env.integer("TASK_MAX_CLAIMS", 3, minimum=1)
 # public half (and the verifying keys') so resource servers verify tokens themselves.
 # Keys are checked here, so a bad one stops start-up naming its variable.
 _signing_key = env.text_or_file("ACCESS_TOKEN_SIGNING_KEY")
+_dpop_nonce_seconds = env.integer("DPOP_NONCE_LIFETIME", 0, minimum=0)
 TOKENS.update(
     ACCESS_TOKEN_ALGORITHM=signing.canonical_algorithm(
         env.choice("ACCESS_TOKEN_ALGORITHM", "hs256", tuple(a.lower() for a in signing.ALGORITHMS))
@@ -306,6 +308,12 @@ TOKENS.update(
     # Services that may call POST /api/auth/introspect: "billing:<secret>,reports:<secret>".
     INTROSPECTION_CLIENTS=env.client_secrets("INTROSPECTION_CLIENTS"),
     RATE_LIMIT_INTROSPECTION=env.rate("RATE_LIMIT_INTROSPECTION", "600/m"),
+    # DPoP (RFC 9449, docs/dpop.md): how far a proof's iat may be from our clock, and
+    # whether every session must be bound to a client's key.
+    DPOP_PROOF_WINDOW=timedelta(seconds=env.integer("DPOP_PROOF_WINDOW", 60, minimum=1)),
+    DPOP_REQUIRED=env.boolean("DPOP_REQUIRED", False),
+    # Server nonces: seconds each nonce lasts; 0 (the default) turns them off.
+    DPOP_NONCE_LIFETIME=timedelta(seconds=_dpop_nonce_seconds) if _dpop_nonce_seconds else None,
 )
 
 # Frontends on other origins: CORS with credentials (django-cors-headers), and trusted
@@ -313,8 +321,10 @@ TOKENS.update(
 CORS_ALLOWED_ORIGINS = env.csv("CORS_ALLOWED_ORIGINS")
 CORS_ALLOW_CREDENTIALS = True
 CORS_URLS_REGEX = r"^/api/.*$"
+# A frontend on another origin sends its DPoP proofs (RFC 9449, docs/dpop.md) too.
+CORS_ALLOW_HEADERS = (*cors_default_headers, "dpop")
 # A 429's (or a 503's) Retry-After is the page's to read: how long to wait.
-CORS_EXPOSE_HEADERS = ["Retry-After"]
+CORS_EXPOSE_HEADERS = ["Retry-After", "DPoP-Nonce"]
 
 # HTTPS deployment (docs/production.md, "Production environment"): all off by default so a
 # plain-HTTP run on loopback works; `manage.py check --deploy` says what is missing.

@@ -26,6 +26,8 @@ from tokens import signing
 SESSION_ID_CLAIM = "sid"
 # When the user last proved their password (OpenID Connect's claim): a refresh keeps it.
 AUTH_TIME_CLAIM = "auth_time"
+# The key a DPoP-bound token is bound to (RFC 9449 section 6.1): {"jkt": thumbprint}.
+CONFIRMATION_CLAIM = "cnf"
 
 
 class KeySetTokenBackend(TokenBackend):
@@ -137,13 +139,32 @@ class AccessToken(SimpleJWTAccessToken):
         return _backend()
 
     @classmethod
-    def for_session(cls, user, session_id: uuid.UUID, authenticated_at: datetime) -> "AccessToken":
-        """A token of ``user`` that names its session (``sid``) and the session's last
-        password proof (``auth_time``)."""
+    def for_session(
+        cls,
+        user,
+        session_id: uuid.UUID,
+        authenticated_at: datetime,
+        dpop_jkt: str | None = None,
+    ) -> "AccessToken":
+        """A token of ``user`` that names its session (``sid``), the session's last
+        password proof (``auth_time``) and, for a session bound to a DPoP key, the key
+        (``cnf.jkt``)."""
         token = cls.for_user(user)
         token[SESSION_ID_CLAIM] = str(session_id)
         token[AUTH_TIME_CLAIM] = int(authenticated_at.timestamp())
+        if dpop_jkt is not None:
+            token[CONFIRMATION_CLAIM] = {"jkt": dpop_jkt}
         return token
+
+    @property
+    def dpop_jkt(self) -> str | None:
+        """The thumbprint of the DPoP key the token is bound to; None for a bearer token
+        (and for a ``cnf`` that is not RFC 9449's, which then matches no session)."""
+        confirmation = self.get(CONFIRMATION_CLAIM)
+        if confirmation is None:
+            return None
+        jkt = confirmation.get("jkt") if isinstance(confirmation, dict) else None
+        return jkt if isinstance(jkt, str) else "-"
 
     @staticmethod
     def lifetime_seconds() -> int:

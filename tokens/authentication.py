@@ -19,11 +19,14 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 
-from tokens import caller, crypto, signals
+from tokens import caller, crypto, dpop, dpop_binding, signals
 from tokens.access import SESSION_ID_CLAIM, AccessToken
-from tokens.errors import AccessTokenInvalid, ClientCredentialsInvalid
+from tokens.errors import DPOP_ALGORITHMS, AccessTokenInvalid, ClientCredentialsInvalid, DpopError
 from tokens.models import RefreshToken
 from tokens.settings import tokens_settings
+
+# RFC 9449 section 7.1: a DPoP-bound access token comes as ``Authorization: DPoP <token>``.
+DPOP_SCHEME = b"dpop"
 
 
 def _schemes() -> set[bytes]:
@@ -32,9 +35,19 @@ def _schemes() -> set[bytes]:
     return {t.lower().encode() for t in ((types,) if isinstance(types, str) else types)}
 
 
+def _scheme_of(header: bytes | None) -> bytes | None:
+    parts = header.split(maxsplit=1) if header else []
+    return parts[0].lower() if parts else None
+
+
 def session_id_of(request) -> str | None:
     """The session the caller's access token was issued for (None without one)."""
     return request.auth.get(SESSION_ID_CLAIM) if request.auth is not None else None
+
+
+def dpop_jkt_of(request) -> str | None:
+    """The DPoP key the caller's access token is bound to (None: a bearer token)."""
+    return request.auth.dpop_jkt if isinstance(request.auth, AccessToken) else None
 
 
 def authenticated_user(session_id, user_id, *, now: datetime | None = None):
@@ -73,7 +86,7 @@ def live_access_token(raw_token: str, *, now: datetime | None = None) -> AccessT
     user = authenticated_user(
         token.get(SESSION_ID_CLAIM), token.get(api_settings.USER_ID_CLAIM), now=now
     )
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or token.dpop_jkt != (user.session_dpop_jkt or None):
         return None
     return token
 
@@ -91,7 +104,7 @@ class SessionJWTAuthentication(JWTAuthentication):
         section 11.1: login answers ``"token_type": "bearer"``, and clients such as
         openid-client send it back as they got it); simplejwt compares it exactly."""
         parts = header.split()
-        if not parts or parts[0].lower() not in _schemes():
+        if not parts or parts[0].lower() not in _schemes() | {DPOP_SCHEME}:
             return None
         if len(parts) != 2:
             raise AccessTokenInvalid()
@@ -101,21 +114,41 @@ class SessionJWTAuthentication(JWTAuthentication):
         """The challenge of a 401 (RFC 6750 section 3): with ``error="invalid_token"``
         when the request presented a bearer token, which a 401 means was refused."""
         challenge = super().authenticate_header(request)
-        header = self.get_header(request)
-        scheme = header.split(maxsplit=1)[:1] if header else []
-        if scheme and scheme[0].lower() in _schemes():
+        scheme = _scheme_of(self.get_header(request))
+        if scheme == DPOP_SCHEME:  # RFC 9449 section 7.1
+            return f'DPoP algs="{DPOP_ALGORITHMS}", error="invalid_token"'
+        if scheme in _schemes():
             return f'{challenge}, error="invalid_token"'
         return challenge
 
     def authenticate(self, request):
         try:
-            return super().authenticate(request)
+            authenticated = super().authenticate(request)
         except AccessTokenInvalid:
             raise
         except AuthenticationFailed:
             # simplejwt's own refusals (a header of three words...) answer with the
             # same code, in the project's views too, whatever its exception handler.
             raise AccessTokenInvalid() from None
+        if authenticated is not None:
+            self.check_dpop(request, *authenticated)
+        return authenticated
+
+    def check_dpop(self, request, user, token: AccessToken) -> None:
+        """A token bound to a DPoP key only as ``DPoP`` with a proof by that key for
+        this request (``ath``: this token); an unbound one only as ``Bearer``. The
+        session's key came with ``user`` (``authenticated_user``'s one query)."""
+        header = self.get_header(request)
+        dpop_scheme = _scheme_of(header) == DPOP_SCHEME
+        proof = None
+        if dpop_scheme and token.dpop_jkt is not None:
+            proof = dpop.of_request(request, access_token=header.split()[1].decode())
+        dpop_binding.check_access(
+            token.dpop_jkt,
+            user.session_dpop_jkt or None,
+            proof.jkt if proof is not None else None,
+            dpop_scheme=dpop_scheme,
+        )
 
     def get_validated_token(self, raw_token: bytes) -> AccessToken:
         # The class the app issues, whatever SIMPLE_JWT["AUTH_TOKEN_CLASSES"] says: it
@@ -146,7 +179,7 @@ class OptionalSessionJWTAuthentication(SessionJWTAuthentication):
     def authenticate(self, request):
         try:
             return super().authenticate(request)
-        except AuthenticationFailed:
+        except (AuthenticationFailed, DpopError):
             return None
 
 

@@ -19,6 +19,15 @@ SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 MALFORMED_BODY = "MALFORMED_BODY"
 REAUTHENTICATION_REQUIRED = "REAUTHENTICATION_REQUIRED"
 REAUTHENTICATE_BAD_PASSWORD = "REAUTHENTICATE_BAD_PASSWORD"
+# DPoP (RFC 9449, tokens.dpop): a proof that is not one, or not for this request.
+DPOP_PROOF_INVALID = "DPOP_PROOF_INVALID"
+DPOP_PROOF_WRONG_REQUEST = "DPOP_PROOF_WRONG_REQUEST"
+DPOP_PROOF_WRONG_TOKEN = "DPOP_PROOF_WRONG_TOKEN"
+DPOP_PROOF_EXPIRED = "DPOP_PROOF_EXPIRED"
+DPOP_PROOF_REPLAYED = "DPOP_PROOF_REPLAYED"
+DPOP_PROOF_REQUIRED = "DPOP_PROOF_REQUIRED"
+DPOP_KEY_MISMATCH = "DPOP_KEY_MISMATCH"
+DPOP_NONCE_REQUIRED = "DPOP_NONCE_REQUIRED"
 
 # RFC 6749 section 5.2's error codes, by status, in the bodies of the introspection
 # endpoint's errors (next to our code): what OAuth client libraries read.
@@ -126,6 +135,85 @@ class RateLimitUnavailable(AuthError):
 
     code = SERVICE_UNAVAILABLE
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+
+# What a DPoP client is told in WWW-Authenticate (RFC 9449 section 7.1): the algorithms
+# it may sign with, and RFC 6750's error.
+DPOP_ALGORITHMS = "ES256 EdDSA Ed25519"
+
+
+class DpopError(AuthError):
+    """A request refused for its DPoP proof (RFC 9449): 401 with a DPoP challenge.
+
+    Not a DRF AuthenticationFailed, which DRF turns into a 403 in a view without
+    authentication classes (login, refresh): the challenge is the exception's own
+    ``auth_header``, which DRF's default handler sends as WWW-Authenticate."""
+
+    status_code = status.HTTP_401_UNAUTHORIZED
+    error = "invalid_dpop_proof"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.auth_header = f'DPoP algs="{DPOP_ALGORITHMS}", error="{self.error}"'
+
+
+class DpopProofInvalid(DpopError):
+    """Not a well-formed proof: typ, alg (none, HS256...), a jwk with private members,
+    a bad signature, a missing claim."""
+
+    code = DPOP_PROOF_INVALID
+
+
+class DpopProofWrongRequest(DpopError):
+    """A proof for another method (htm) or URI (htu)."""
+
+    code = DPOP_PROOF_WRONG_REQUEST
+
+
+class DpopProofWrongToken(DpopError):
+    """A proof whose ath is not the hash of the access token it came with."""
+
+    code = DPOP_PROOF_WRONG_TOKEN
+
+
+class DpopProofExpired(DpopError):
+    """A proof whose iat is outside DPOP_PROOF_WINDOW of the server's clock."""
+
+    code = DPOP_PROOF_EXPIRED
+
+
+class DpopProofReplayed(DpopError):
+    """A proof whose jti was seen before (by any worker sharing the cache)."""
+
+    code = DPOP_PROOF_REPLAYED
+
+
+class DpopProofRequired(DpopError):
+    """No proof where one is needed: a session bound to a key, a bound access token
+    sent as Bearer, or any request when DPOP_REQUIRED is on. Nothing is revoked: the
+    key's owner can still present one."""
+
+    code = DPOP_PROOF_REQUIRED
+    error = "invalid_token"
+
+
+class DpopNonceRequired(DpopError):
+    """A proof without the server's current nonce while DPOP_NONCE_LIFETIME is set: the
+    answer carries the nonce to sign with (``DPoP-Nonce``, RFC 9449 section 8)."""
+
+    code = DPOP_NONCE_REQUIRED
+    error = "use_dpop_nonce"
+
+    def __init__(self, nonce: str) -> None:
+        super().__init__()
+        self.dpop_nonce = nonce
+
+
+class DpopKeyMismatch(DpopError):
+    """An access token bound to one key, with a proof by another."""
+
+    code = DPOP_KEY_MISMATCH
+    error = "invalid_token"
 
 
 class ClientCredentialsInvalid(Coded, exceptions.AuthenticationFailed):

@@ -63,7 +63,8 @@ def as_coded(exc: Exception) -> Exception:
 
 def finish(exc: Exception, response: Response | None, request, view) -> Response | None:
     """What an error's answer needs beyond its body: the refresh cookie deleted when it
-    is dead (and the planted ones when two arrived), and on a 401 the view's challenge
+    is dead (and the planted ones when two arrived), the DPoP nonce a proof lacked, and
+    on a 401 the view's challenge
     (RFC 9110 section 15.5.2; DRF adds it to its own NotAuthenticated and
     AuthenticationFailed only)."""
     if response is None:
@@ -72,6 +73,8 @@ def finish(exc: Exception, response: Response | None, request, view) -> Response
         cookies.delete_refresh_cookie(response)
     if isinstance(exc, RefreshCookieConflict) and request is not None:
         cookies.delete_other_refresh_cookies(response, request)
+    if getattr(exc, "dpop_nonce", None):  # the nonce to sign with (RFC 9449 section 8)
+        response["DPoP-Nonce"] = exc.dpop_nonce
     if response.status_code == 401 and "WWW-Authenticate" not in response and view is not None:
         challenge = view.get_authenticate_header(request) if request is not None else None
         if challenge:  # none for a view without authentication classes (refresh)

@@ -22,6 +22,7 @@ class RevokeReason(models.TextChoices):
     PASSWORD_CHANGE = "password_change", "password change"
     REPLAY = "replay", "replay detected"
     EVICTED = "evicted", "evicted by the session cap"
+    DPOP_KEY = "dpop_key", "refresh token used with another key"
     ADMIN = "admin", "revoked by an administrator"
 
 
@@ -151,8 +152,9 @@ class RefreshTokenQuerySet(models.QuerySet):
         return InsertedSession(other_live_sessions=row[0], device_seen_before=bool(row[1]))
 
     def user_of_live_session(self, session_id, user_id, now: datetime):
-        """The user of a live session, with the session's password binding as
-        ``user.session_password_binding``; None when no such session lives.
+        """The user of a live session, with the session's password binding and DPoP key
+        as ``user.session_password_binding`` and ``user.session_dpop_jkt``; None when no
+        such session lives.
 
         One query, the hottest of the service (every authenticated request): the
         session's liveness is checked in its WHERE and the user comes in the same row.
@@ -166,8 +168,8 @@ class RefreshTokenQuerySet(models.QuerySet):
         found = sql.fetch_one(user_model, using, statement, params)
         if found is None:
             return None
-        user, (binding,) = found
-        user.session_password_binding = binding
+        user, (binding, dpop_jkt) = found
+        user.session_password_binding, user.session_dpop_jkt = binding, dpop_jkt
         return user
 
     def advance(
@@ -179,10 +181,12 @@ class RefreshTokenQuerySet(models.QuerySet):
         idle_until: datetime,
         remember_me_until: datetime,
         rotate: bool,
+        dpop_jkt: str | None = None,
     ) -> "RefreshToken | None":
         """Use a session: if it lives, is at ``generation`` and its user is active, move
         its idle expiry (to ``idle_until`` or ``remember_me_until``, never past the
-        absolute one) and, with ``rotate``, its generation. Returns it with
+        absolute one) and, with ``rotate``, its generation; a session bound to a DPoP key
+        only with that key's thumbprint as ``dpop_jkt``. Returns it with
         ``session.user`` carrying the user's password; None when nothing matched.
 
         One statement in autocommit, ``UPDATE ... WHERE ... RETURNING``: the row's own
@@ -200,6 +204,7 @@ class RefreshTokenQuerySet(models.QuerySet):
             idle_until=idle_until,
             remember_me_until=remember_me_until,
             rotate=rotate,
+            dpop_jkt=dpop_jkt,
         )
         found = sql.fetch_one(self.model, using, statement, params)
         if found is None:
@@ -278,6 +283,12 @@ class RefreshToken(models.Model):
     # the password changes by any path, as Django's sessions do with
     # get_session_auth_hash(). Useless without SECRET_KEY, like the refresh token.
     password_binding = models.CharField(max_length=64, editable=False)
+    # The RFC 7638 thumbprint of the key whose DPoP proof opened the session (RFC 9449):
+    # then every refresh and every access token of it needs a proof by that key. Null:
+    # a session without one, which works as a bearer session.
+    dpop_jkt = models.CharField(
+        "DPoP key thumbprint", max_length=43, blank=True, default="", editable=False
+    )
 
     objects = RefreshTokenQuerySet.as_manager()
 

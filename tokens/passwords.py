@@ -26,6 +26,7 @@ class IssuedAccess:
 
     access_token: str
     expires_in: int
+    dpop_jkt: str | None = None  # the DPoP key the token is bound to (cnf.jkt)
 
 
 def password_changed(user, *, keep: uuid.UUID | None = None, now: datetime | None = None) -> int:
@@ -46,10 +47,17 @@ def password_changed(user, *, keep: uuid.UUID | None = None, now: datetime | Non
 
 
 def reauthenticate(
-    user, session_id, password: str, *, now: datetime | None = None, request=None
+    user,
+    session_id,
+    password: str,
+    *,
+    dpop_jkt: str | None = None,
+    now: datetime | None = None,
+    request=None,
 ) -> IssuedAccess:
     """Check the password of the caller of ``session_id`` again and renew the session's
-    proof: a fresh access token (fresh ``auth_time``) for the same session.
+    proof: a fresh access token (fresh ``auth_time``) for the same session, bound to
+    the session's DPoP key ``dpop_jkt`` (the caller's token's, checked with its proof).
 
     Raises ReauthenticateBadPassword (after sending Django's ``user_login_failed``, so
     a lockout tool sees guesses made with a stolen access token), or NotLoggedIn when
@@ -71,6 +79,7 @@ def reauthenticate(
     if not renewed:
         raise NotLoggedIn()
     return IssuedAccess(
-        access_token=str(AccessToken.for_session(user, session_id, now)),
+        access_token=str(AccessToken.for_session(user, session_id, now, dpop_jkt)),
         expires_in=AccessToken.lifetime_seconds(),
+        dpop_jkt=dpop_jkt,
     )

@@ -106,8 +106,21 @@ RATE_LIMITED = OpenApiResponse(
     description="Over the rate limit; the Retry-After header says in how many seconds to retry.",
 )
 UNSUPPORTED_MEDIA_TYPE = error("The body is neither JSON nor a form.", errors.BY_STATUS[415])
+# The refusals of a DPoP proof (RFC 9449, docs/dpop.md), wherever one is read.
+DPOP_PROOF_CODES = (
+    errors.DPOP_PROOF_INVALID,
+    errors.DPOP_PROOF_WRONG_REQUEST,
+    errors.DPOP_PROOF_WRONG_TOKEN,
+    errors.DPOP_PROOF_EXPIRED,
+    errors.DPOP_PROOF_REPLAYED,
+    errors.DPOP_PROOF_REQUIRED,
+    errors.DPOP_NONCE_REQUIRED,
+)
+# The DPoP codes are not listed in every authenticated endpoint's enum: only a client
+# that binds its session sees them, and docs/dpop.md lists them once.
 NOT_AUTHENTICATED = error(
-    "No bearer token, or an invalid, expired or revoked one.",
+    "No bearer token, or an invalid, expired or revoked one. A token bound to a DPoP key "
+    "without its proof, or with a refused one: the DPOP_* codes of docs/dpop.md.",
     errors.NOT_AUTHENTICATED,
     errors.ACCESS_TOKEN_INVALID,
 )
@@ -148,6 +161,10 @@ login = extend_schema(
     responses={
         200: TOKENS,
         400: bad_request(errors.LOGIN_BAD_CREDENTIALS),
+        401: error(
+            "A refused DPoP proof, or none while DPOP_REQUIRED is on (docs/dpop.md).",
+            *DPOP_PROOF_CODES,
+        ),
         403: ORIGIN_NOT_ALLOWED,
         415: UNSUPPORTED_MEDIA_TYPE,
         429: RATE_LIMITED,
@@ -166,10 +183,12 @@ refresh = extend_schema(
         200: TOKENS,
         401: error(
             "No cookie, or an unknown, expired, revoked or replayed token (the cookie is "
-            "deleted), or the session's user is inactive.",
+            "deleted), or the session's user is inactive; for a session bound to a DPoP "
+            "key, no proof (the session lives on) or a refused one (docs/dpop.md).",
             errors.REFRESH_TOKEN_MISSING,
             errors.REFRESH_TOKEN_INVALID,
             errors.USER_INACTIVE,
+            *DPOP_PROOF_CODES,
         ),
         403: ORIGIN_NOT_ALLOWED,
         429: RATE_LIMITED,

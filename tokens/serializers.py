@@ -53,7 +53,8 @@ class ReauthenticateSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     access_token = serializers.CharField()
-    token_type = serializers.ChoiceField(choices=["bearer"])
+    # "DPoP" for a session bound to the client's key (RFC 9449 section 5, docs/dpop.md).
+    token_type = serializers.ChoiceField(choices=["bearer", "DPoP"])
     expires_in = serializers.IntegerField()
 
 
@@ -129,7 +130,14 @@ class IntrospectionSerializer(serializers.Serializer):
     aud = serializers.JSONField(
         required=False, help_text="The audience (a string, or a list), when tokens carry one."
     )
-    token_type = serializers.CharField(required=False, help_text='"bearer".')
+    token_type = serializers.CharField(
+        required=False, help_text='"bearer", or "DPoP" for a token bound to a key.'
+    )
+    cnf = serializers.JSONField(
+        required=False,
+        help_text='{"jkt": ...}: the thumbprint of the DPoP key a proof must be signed '
+        "with (RFC 9449 section 6.2), for a token bound to one.",
+    )
 
 
 class JwksKeySerializer(serializers.Serializer):

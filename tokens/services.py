@@ -17,10 +17,11 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db import transaction
 from django.utils import timezone
 
-from tokens import crypto, devices, notifications, signals
+from tokens import crypto, devices, dpop_binding, notifications, signals
 from tokens.access import AccessToken
 from tokens.errors import (
     BadCredentials,
+    DpopProofRequired,
     NotLoggedIn,
     RefreshTokenInvalid,
     RefreshTokenMissing,
@@ -44,6 +45,11 @@ class IssuedTokens:
     refresh_token: str
     refresh_max_age: int  # seconds until the session's idle expiry, rounded up
 
+    @property
+    def dpop_jkt(self) -> str | None:
+        """The DPoP key the session is bound to (its tokens' ``cnf.jkt``), or None."""
+        return self.session.dpop_jkt or None
+
 
 def _idle_lifetime(remember_me: bool) -> timedelta:
     if remember_me:
@@ -55,7 +61,9 @@ def _issue(session: RefreshToken, now: datetime) -> IssuedTokens:
     return IssuedTokens(
         session=session,
         access_token=str(
-            AccessToken.for_session(session.user, session.id, session.authenticated_at)
+            AccessToken.for_session(
+                session.user, session.id, session.authenticated_at, session.dpop_jkt or None
+            )
         ),
         expires_in=AccessToken.lifetime_seconds(),
         refresh_token=crypto.encode(session.id, session.generation),
@@ -71,10 +79,12 @@ def login(
     remember_me: bool = False,
     user_agent: str = "",
     ip_address: str | None = None,
+    dpop_jkt: str | None = None,
     request=None,
 ) -> IssuedTokens:
     """Check the credentials (``username``: the user model's login name) and start a
-    session, or raise BadCredentials.
+    session, or raise BadCredentials. With ``dpop_jkt`` (the thumbprint of the key of
+    a verified DPoP proof) the session is bound to that key.
 
     Django's ModelBackend hashes the password for an unknown email too, and checks
     the password before ``is_active``: every refusal costs the same hashing work.
@@ -82,13 +92,15 @@ def login(
     ``user_login_failed`` (sent by ``authenticate``) or ``user_logged_in`` (which
     sets ``last_login``). ``request`` is only handed to those, never read here.
     """
+    if dpop_jkt is None and tokens_settings.DPOP_REQUIRED:
+        raise DpopProofRequired()
     user = auth.authenticate(request=request, username=username, password=password)
     if user is None:
         raise BadCredentials()
     now = timezone.now()
     # The session and Django's last_login commit together: one durable write per login.
     with transaction.atomic():
-        session = _open_session(user, remember_me, user_agent, ip_address, now)
+        session = _open_session(user, remember_me, user_agent, ip_address, now, dpop_jkt)
         user_logged_in.send(sender=user.__class__, request=request, user=user)
     return _started(session, ip_address, now)
 
@@ -115,7 +127,12 @@ def start_session(
 
 
 def _open_session(
-    user, remember_me: bool, user_agent: str, ip_address: str | None, now: datetime
+    user,
+    remember_me: bool,
+    user_agent: str,
+    ip_address: str | None,
+    now: datetime,
+    dpop_jkt: str | None = None,
 ) -> RefreshToken:
     """``start_session``'s writes, inside the caller's transaction."""
     absolute = now + tokens_settings.REFRESH_TOKEN_ABSOLUTE_LIFETIME
@@ -131,6 +148,7 @@ def _open_session(
         device=devices.describe(user_agent),
         ip_address=ip_address,
         password_binding=crypto.password_binding(user.password),
+        dpop_jkt=dpop_jkt or "",
     )
     inserted = RefreshToken.objects.insert_for_password(session, user.password, now)
     if inserted is None:  # the password was changed since it was checked
@@ -176,7 +194,11 @@ def _evict_beyond_cap(session: RefreshToken, others: int, now: datetime) -> int:
 
 
 def refresh(
-    raw_token: str | None, *, ip_address: str | None = None, now: datetime | None = None
+    raw_token: str | None,
+    *,
+    ip_address: str | None = None,
+    dpop_jkt: str | None = None,
+    now: datetime | None = None,
 ) -> IssuedTokens:
     """Trade a refresh token for a new access token, rotating the refresh token.
 
@@ -190,12 +212,18 @@ def refresh(
     The common case, the current generation of a live session, is one UPDATE (the
     fast path); everything else is decided under a row lock, so concurrent refreshes
     of one token never fork the session.
+
+    A session bound to a DPoP key needs ``dpop_jkt``, the thumbprint of a verified
+    proof's key: without one it is refused and lives on (DpopProofRequired); with
+    another key's it is revoked as stolen (``tokens.dpop_binding``).
     """
     if not raw_token:
         raise RefreshTokenMissing()
     claims = crypto.decode(raw_token)
     if claims is None:
         raise RefreshTokenInvalid()
+    if dpop_jkt is None and tokens_settings.DPOP_REQUIRED:
+        raise DpopProofRequired()
     now = now or timezone.now()
     session = RefreshToken.objects.advance(
         claims.session_id,
@@ -204,9 +232,10 @@ def refresh(
         idle_until=now + _idle_lifetime(False),
         remember_me_until=now + _idle_lifetime(True),
         rotate=tokens_settings.REFRESH_TOKEN_ROTATE,
+        dpop_jkt=dpop_jkt,
     )
     if session is None:
-        return _refresh_under_lock(claims, ip_address, now)
+        return _refresh_under_lock(claims, ip_address, now, dpop_jkt)
     if not session.is_bound_to_password():
         # Changed around Model.save() (QuerySet.update, raw SQL), so no receiver
         # recorded it: record it now, on the first use.
@@ -218,7 +247,7 @@ def refresh(
 
 
 def _refresh_under_lock(
-    claims: crypto.TokenClaims, ip_address: str | None, now: datetime
+    claims: crypto.TokenClaims, ip_address: str | None, now: datetime, dpop_jkt: str | None
 ) -> IssuedTokens:
     """``refresh`` for whatever its fast path did not match: a retry inside the reuse
     interval, a replay, a dead session, an inactive user."""
@@ -236,6 +265,8 @@ def _refresh_under_lock(
             issued = None
         elif not session.user.is_active:
             raise UserInactive()
+        elif not dpop_binding.holds(session, dpop_jkt, ip_address, now):
+            issued = None
         elif claims.generation == session.generation:
             issued = _extend(session, now)
         elif _within_reuse_interval(session, claims.generation, now):

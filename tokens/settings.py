@@ -96,6 +96,16 @@ DEFAULTS = {
     # Per service (client id), and per client IP for attempts that do not authenticate;
     # a resource server introspects once per request it serves.
     "RATE_LIMIT_INTROSPECTION": "600/m",
+    # DPoP proofs (RFC 9449, tokens.dpop): a proof's iat may be this far from the
+    # server's clock, either way; its jti is remembered for twice as long.
+    "DPOP_PROOF_WINDOW": timedelta(seconds=60),
+    # True: every login needs a DPoP proof, and only sessions bound to a key (login,
+    # refresh and access tokens alike) work; sessions opened without one are refused.
+    "DPOP_REQUIRED": False,
+    # Server nonces (RFC 9449 section 8): None, off; a duration, every proof must carry
+    # the nonce of the current period of that length (or of the one before), which the
+    # server sends as DPoP-Nonce. Stateless: an HMAC of the period under SECRET_KEY.
+    "DPOP_NONCE_LIFETIME": None,
 }
 
 

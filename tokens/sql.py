@@ -14,6 +14,8 @@ from datetime import datetime
 from django.db import connections
 from rest_framework_simplejwt.settings import api_settings
 
+from tokens.settings import tokens_settings
+
 # The user columns ``advance`` returns: (column alias, field attname) pairs.
 UserColumns = tuple[tuple[str, str], ...]
 
@@ -105,9 +107,10 @@ def _insert_for_password_sql(model, using: str) -> str:
 
 
 def live_session_user(model, using: str, session_id, user_id, now: datetime) -> tuple[str, dict]:
-    """``SELECT`` the user's columns and the session's ``password_binding`` (as
-    ``session_password_binding``) for a live session of that user (``user_id`` is the
-    value of simplejwt's ``USER_ID_FIELD``), joined in one query."""
+    """``SELECT`` the user's columns and the session's ``password_binding`` and
+    ``dpop_jkt`` (as ``session_password_binding``, ``session_dpop_jkt``) for a live
+    session of that user (``user_id`` is the value of simplejwt's ``USER_ID_FIELD``),
+    joined in one query."""
     connection = connections[using]
     opts = model._meta
     user_id_field = api_settings.USER_ID_FIELD
@@ -132,7 +135,8 @@ def _live_session_user_sql(model, using: str, user_id_field: str) -> str:
     user_columns = ", ".join(f"u.{quote(f.column)}" for f in user_opts.concrete_fields)
     user_id = f"u.{quote(user_opts.get_field(user_id_field).column)}"
     return (
-        f"SELECT {user_columns}, {column('password_binding')} AS session_password_binding "
+        f"SELECT {user_columns}, {column('password_binding')} AS session_password_binding, "
+        f"{column('dpop_jkt')} AS session_dpop_jkt "
         f"FROM {quote(opts.db_table)} s INNER JOIN {quote(user_opts.db_table)} u "
         f"ON u.{quote(user_opts.pk.column)} = {column('user')} "
         f"WHERE s.{quote(opts.pk.column)} = %(session_id)s AND {user_id} = %(user_id)s "
@@ -150,12 +154,14 @@ def advance(
     idle_until: datetime,
     remember_me_until: datetime,
     rotate: bool,
+    dpop_jkt: str | None = None,
 ) -> tuple[str, dict, UserColumns]:
     """``UPDATE`` a live session at ``generation`` of an active user: its last use, its
     idle expiry (``idle_until`` or ``remember_me_until``, capped at the absolute one)
     and, with ``rotate``, its generation; ``RETURNING`` the session's columns and the
     user's password (and simplejwt's ``USER_ID_FIELD`` when that is not the primary
-    key), aliased as the returned (alias, attname) pairs say."""
+    key), aliased as the returned (alias, attname) pairs say. A session bound to a DPoP
+    key matches only with that key's thumbprint as ``dpop_jkt``."""
     connection = connections[using]
     opts = model._meta
 
@@ -168,6 +174,9 @@ def advance(
         "remember_me_until": prep("expires_at", remember_me_until),
         "session_id": opts.pk.get_db_prep_value(session_id, connection),
         "generation": prep("generation", generation),
+        "dpop_jkt": dpop_jkt,
+        # An unbound session ('') matches any request, unless DPOP_REQUIRED: = NULL, never.
+        "unbound": None if tokens_settings.DPOP_REQUIRED else "",
     }
     sql, user_columns = _advance_sql(model, using, rotate, api_settings.USER_ID_FIELD)
     return sql, params, user_columns
@@ -222,6 +231,7 @@ def _advance_sql(model, using: str, rotate: bool, user_id_field: str) -> tuple[s
         f"UPDATE {table} SET {', '.join(assignments)} "
         f"WHERE {column('id')} = %(session_id)s AND {column('generation')} = %(generation)s "
         f"AND {column('revoked_at')} IS NULL AND {column('expires_at')} > %(now)s{active} "
+        f"AND ({column('dpop_jkt')} = %(unbound)s OR {column('dpop_jkt')} = %(dpop_jkt)s) "
         f"RETURNING {', '.join(returning)}"
     )
     return sql, user_columns

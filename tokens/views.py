@@ -11,6 +11,7 @@ from rest_framework_simplejwt.settings import api_settings
 from tokens import (
     caller,
     cookies,
+    dpop,
     exceptions,
     extras,
     known_devices,
@@ -24,6 +25,7 @@ from tokens.access import AUTH_TIME_CLAIM, SESSION_ID_CLAIM
 from tokens.authentication import (
     IntrospectionClientAuthentication,
     OptionalSessionJWTAuthentication,
+    dpop_jkt_of,
     live_access_token,
     session_id_of,
 )
@@ -73,12 +75,16 @@ def access_response(issued: IssuedAccess | IssuedTokens) -> Response:
     response = Response(
         {
             "access_token": issued.access_token,
-            "token_type": "bearer",
+            # RFC 9449 section 5: "DPoP" for a token bound to the client's key.
+            "token_type": "bearer" if issued.dpop_jkt is None else "DPoP",
             "expires_in": issued.expires_in,
         }
     )
     # Tokens must not be kept by browsers or proxies (RFC 6749 section 5.1).
     response["Cache-Control"] = "no-store"
+    nonce = dpop.current_nonce()
+    if nonce is not None:  # the next proofs' nonce, without a refusal first (RFC 9449 8)
+        response[dpop.NONCE_HEADER] = nonce
     response["Pragma"] = "no-cache"
     return response
 
@@ -101,6 +107,8 @@ class LoginView(TokensView):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         username = serializer.validated_data["username"]
+        # Checked before the password: a refused proof spends no password budget.
+        proof = dpop.of_request(request)
         # Only a failed check spends the account's budget (or the known device's).
         with password_guess(request, username):
             issued = services.login(
@@ -109,6 +117,7 @@ class LoginView(TokensView):
                 remember_me=serializer.validated_data["remember_me"],
                 user_agent=caller.user_agent(request),
                 ip_address=caller.client_ip(request),
+                dpop_jkt=proof.jkt if proof is not None else None,
                 request=request,
             )
         response = token_response(issued)
@@ -123,8 +132,12 @@ class RefreshView(TokensView):
     throttle_classes = [DefaultRate]
 
     def post(self, request):
+        refresh_token = cookies.read_refresh_cookie(request)
+        proof = dpop.of_request(request) if refresh_token else None
         issued = services.refresh(
-            cookies.read_refresh_cookie(request), ip_address=caller.client_ip(request)
+            refresh_token,
+            ip_address=caller.client_ip(request),
+            dpop_jkt=proof.jkt if proof is not None else None,
         )
         return token_response(issued)
 
@@ -161,6 +174,8 @@ class ReauthenticateView(TokensView):
             request.user,
             session_id_of(request),
             serializer.validated_data["password"],
+            # The proof was checked with the token (SessionJWTAuthentication).
+            dpop_jkt=dpop_jkt_of(request),
             request=request,
         )
         return access_response(issued)
@@ -274,13 +289,15 @@ def _introspection(token) -> dict:
         "aud": token.get("aud"),
         "jti": token.get(api_settings.JTI_CLAIM) if api_settings.JTI_CLAIM else None,
         "auth_time": token.get(AUTH_TIME_CLAIM),
+        # RFC 9449 section 6.2: the key a resource server must see a proof by.
+        "cnf": {"jkt": token.dpop_jkt} if token.dpop_jkt is not None else None,
     }
     # token_type is RFC 6749's (section 5.1), as login answers it; not the hint's
     # "access_token".
     return {
         "active": True,
         **{name: value for name, value in claims.items() if value is not None},
-        "token_type": "bearer",
+        "token_type": "bearer" if token.dpop_jkt is None else "DPoP",
     }
 
 

@@ -305,9 +305,12 @@ def _operations(schema: dict):
 
 
 # Response fields that are rightly absent from some answers: an inactive token's
-# introspection is {"active": false} alone, and an Ed25519 key has no "y".
+# introspection is {"active": false} alone (and a bearer token's has no "cnf"), and an
+# Ed25519 key has no "y".
 SOMETIMES_ABSENT = {
-    "Introspection": {"sub", "sid", "exp", "iat", "auth_time", "jti", "iss", "aud", "token_type"},
+    "Introspection": {
+        *("sub", "sid", "exp", "iat", "auth_time", "jti", "iss", "aud", "token_type", "cnf")
+    },
     "JwksKey": {"y"},
 }
 

@@ -21,6 +21,7 @@ import pytest
 from authsite import testing
 from tokens import signing
 from tokens.tests import live
+from tokens.tests.dpop_keys import DpopKey
 
 pytestmark = pytest.mark.slow
 
@@ -276,3 +277,32 @@ def test_strangers_cannot_spend_the_examples_introspection_budget(deployed_with_
     status, body = deployed.whoami(token, introspected=True)
     assert status == 200, body
     assert body["via"] == "introspection"
+
+
+def test_the_example_enforces_the_proof_of_a_bound_token(deployed):
+    """RFC 9449 section 7 at the other service: a token bound to the client's key works
+    there only with a proof by that key for that service's own URL."""
+    key = DpopKey()
+    login = f"{deployed.ours.url}/api/auth/login"
+    status, body = call(
+        login, "POST", {"email": EMAIL, "password": PASSWORD}, DPoP=key.proof("POST", login)
+    )
+    assert status == 200 and body["token_type"] == "DPoP", body
+    token = body["access_token"]
+    for path in ("/api/whoami", "/api/whoami/introspected"):
+        url = deployed.theirs.url + path
+        proof = key.proof("GET", url, token)
+        status, body = call(url, Authorization=f"DPoP {token}", DPoP=proof)
+        assert status == 200, body
+        assert call(url, Authorization=f"DPoP {token}", DPoP=proof)[0] == 401  # replayed
+        assert call(url, **bearer(token))[0] == 401  # the token alone
+        other = DpopKey().proof("GET", url, token)
+        assert call(url, Authorization=f"DPoP {token}", DPoP=other)[0] == 401
+        ours = key.proof("GET", f"{deployed.ours.url}/api/users/me", token)
+        assert call(url, Authorization=f"DPoP {token}", DPoP=ours)[0] == 401  # another URL
+        stale = key.proof("GET", url, token, iat=int(time.time()) - 600)
+        assert call(url, Authorization=f"DPoP {token}", DPoP=stale)[0] == 401
+    # and a bearer token as DPoP is refused
+    plain = deployed.login()
+    url = deployed.theirs.url + "/api/whoami"
+    assert call(url, Authorization=f"DPoP {plain}", DPoP=key.proof("GET", url, plain))[0] == 401

@@ -1,17 +1,19 @@
 """Device names come from a fixed vocabulary, never from free text in a User-Agent."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from tokens import devices
+from tokens import crypto, devices
 from tokens.models import RefreshToken
-from tokens.tests.factories import make_sessions
 from tokens.tests.fixtures import PASSWORD
 
 # A real user agent for every word of the vocabulary, and the name it gets.
@@ -180,12 +182,27 @@ def test_the_migration_renames_stored_devices_by_the_vocabulary(make_user):
     executor = MigrationExecutor(connection)
     [before] = [key for key in executor.loader.graph.leaf_nodes() if key[0] == "tokens"]
     call_command("migrate", "tokens", "0007", verbosity=0)
+    # Rows of the table as it was then: the model of that migration, not today's (whose
+    # later columns the table does not have yet).
+    then = executor.loader.project_state(
+        ("tokens", "0007_notificationpreference_changed_at")
+    ).apps.get_model("tokens", "RefreshToken")
+
+    def stored(user_agent: str, device: str):
+        now = timezone.now()
+        return then.objects.create(
+            user_id=user.pk,
+            expires_at=now + timedelta(days=7),
+            absolute_expires_at=now + timedelta(days=30),
+            password_binding=crypto.password_binding(user.password),
+            user_agent=user_agent,
+            device=device,
+        )
+
     hostile = HOSTILE[0]
-    [stored_hostile] = make_sessions(
-        user, 1, user_agent=hostile, device="Security team: your account is locked, restore"
-    )
-    [unparsed] = make_sessions(user, 1, user_agent="curl/8.5.0", device="curl")
-    [fine] = make_sessions(user, 1, user_agent=next(iter(REAL)), device="HeadlessChrome on Linux")
+    stored_hostile = stored(hostile, "Security team: your account is locked, restore")
+    unparsed = stored("curl/8.5.0", "curl")
+    fine = stored(next(iter(REAL)), "HeadlessChrome on Linux")
     call_command("migrate", "tokens", before[1], verbosity=0)
     names = dict(RefreshToken.objects.values_list("pk", "device"))
     assert names == {

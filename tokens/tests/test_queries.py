@@ -22,6 +22,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from tokens.tests.dpop_keys import DpopKey
 from tokens.tests.fixtures import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -273,3 +274,40 @@ def test_introspection_is_one_query(api, user, login, settings, data_queries):
     # the user joined to the live session, as for any authenticated request
     assert len(statements) == 1, statements
     assert "JOIN" in statements[0].upper()
+
+
+def test_a_bound_get_is_still_one_query(api, user, data_queries):
+    """The session's DPoP key comes with the row the request already reads."""
+    key = DpopKey()
+    response = api.post(
+        "/api/auth/login",
+        {"email": user.get_username(), "password": PASSWORD},
+        format="json",
+        HTTP_DPOP=key.proof("POST", "/api/auth/login"),
+    )
+    token = response.json()["access_token"]
+    with data_queries() as statements:
+        assert (
+            api.get("/api/users/me", **key.headers("GET", "/api/users/me", token)).status_code
+            == 200
+        )
+    assert len(statements) == 1, statements
+
+
+def test_a_bound_refresh_is_still_one_update(api, user, data_queries):
+    key = DpopKey()
+    api.post(
+        "/api/auth/login",
+        {"email": user.get_username(), "password": PASSWORD},
+        format="json",
+        HTTP_DPOP=key.proof("POST", "/api/auth/login"),
+    )
+    with data_queries() as statements:
+        response = api.post("/api/auth/refresh", HTTP_DPOP=key.proof("POST", "/api/auth/refresh"))
+        assert response.status_code == 200
+    assert len(statements) == 1, statements
+    # and a refresh without the proof: refused after the UPDATE that matched nothing and
+    # the locked read that says why, with nothing written
+    with data_queries() as statements:
+        assert api.post("/api/auth/refresh").status_code == 401
+    assert len(statements) == 2, statements

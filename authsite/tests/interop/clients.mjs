@@ -2,6 +2,7 @@
 // Usage: node clients.mjs '<JSON request>'; prints one JSON answer on stdout:
 // {"ok": true, "result": ...} or {"ok": false, "error": {...what the library threw}}.
 // Each command is what an adopter's code would write with the library, nothing more.
+import * as dpop from 'dpop';
 import * as jose from 'jose';
 import * as oidc from 'openid-client';
 import v5 from 'openid-client-v5';
@@ -58,6 +59,58 @@ const commands = {
       audience,
     });
     return { payload, protectedHeader };
+  },
+
+  // A DPoP client (RFC 9449) with panva's dpop: a non-extractable key pair, a proof per
+  // request, the refresh cookie carried by hand as a browser would. Login, refresh and a
+  // protected call; then the same calls without a proof and with another key's.
+  async dpopSession({ url, email, password, alg }) {
+    const keypair = await dpop.generateKeyPair(alg);
+    const other = await dpop.generateKeyPair(alg);
+    const login = `${url}/api/auth/login`;
+    const refresh = `${url}/api/auth/refresh`;
+    const me = `${url}/api/users/me`;
+    const answer = async (response) => ({
+      status: response.status,
+      body: await response.json(),
+      challenge: response.headers.get('www-authenticate'),
+    });
+    let response = await fetch(login, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', DPoP: await dpop.generateProof(keypair, login, 'POST') },
+      body: JSON.stringify({ email, password }),
+    });
+    const loggedIn = await answer(response);
+    const cookie = response.headers.getSetCookie().find((c) => c.startsWith('refresh_token='));
+    const cookieHeader = cookie.split(';')[0];
+    response = await fetch(refresh, {
+      method: 'POST',
+      headers: { cookie: cookieHeader, DPoP: await dpop.generateProof(keypair, refresh, 'POST') },
+    });
+    const refreshed = await answer(response);
+    const rotated = response.headers.getSetCookie().find((c) => c.startsWith('refresh_token='));
+    const token = refreshed.body.access_token;
+    const call = async (key, scheme = 'DPoP') =>
+      answer(
+        await fetch(me, {
+          headers: {
+            authorization: `${scheme} ${token}`,
+            ...(key ? { DPoP: await dpop.generateProof(key, me, 'GET', undefined, token) } : {}),
+          },
+        }),
+      );
+    return {
+      thumbprint: await dpop.calculateThumbprint(keypair.publicKey),
+      extractable: keypair.privateKey.extractable,
+      login: loggedIn,
+      refresh: refreshed,
+      me: await call(keypair),
+      meAsBearer: await call(undefined, 'Bearer'),
+      meWithAnotherKey: await call(other),
+      refreshWithoutProof: await answer(
+        await fetch(refresh, { method: 'POST', headers: { cookie: rotated.split(';')[0] } }),
+      ),
+    };
   },
 };
 

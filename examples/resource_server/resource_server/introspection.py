@@ -19,6 +19,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.exceptions import APIException, AuthenticationFailed
 from rest_framework_simplejwt.exceptions import TokenError
 
+from resource_server import dpop
 from resource_server.jwks import AccessToken
 
 
@@ -40,20 +41,28 @@ class AuthServerUnavailable(APIException):
 class IntrospectionAuthentication(BaseAuthentication):
     def authenticate(self, request):
         scheme, _, token = get_authorization_header(request).decode("latin-1").partition(" ")
-        if scheme.lower() != "bearer" or not token:
+        if scheme.lower() not in ("bearer", "dpop") or not token:
             return None
         token = token.strip()
         try:
-            AccessToken(token)  # the signature (JWKS), expiry, iss and aud, here
+            claims = AccessToken(token)  # the signature (JWKS), expiry, iss and aud, here
         except TokenError:
             raise AuthenticationFailed("The token is not valid.") from None
+        # A bound token's proof, here too, before spending an introspection on it.
+        jkt = dpop.bound_key(claims)
+        if (jkt is not None) != (scheme.lower() == "dpop"):
+            raise dpop.DPoPRefused("A DPoP-bound token needs the DPoP scheme, and only it.")
+        if jkt is not None:
+            dpop.check_proof(request, token, jkt)
         answer = _introspect(token)
-        if not answer.get("active"):
+        # RFC 9449 section 6.2: the answer names the key too; a service that does not
+        # verify tokens itself checks the proof against the answer's cnf.jkt instead.
+        if not answer.get("active") or dpop.bound_key(answer) != jkt:
             raise AuthenticationFailed("The token is not active.")
         return IntrospectedUser(id=answer["sub"], session_id=answer["sid"]), answer
 
     def authenticate_header(self, request) -> str:
-        return 'Bearer realm="api"'
+        return 'Bearer realm="api", DPoP algs="ES256 EdDSA Ed25519"'
 
 
 def _introspect(token: str) -> dict:

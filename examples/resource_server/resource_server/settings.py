@@ -38,7 +38,9 @@ if not AUTH_SERVER_URL.startswith(("https://", "http://")):
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTStatelessUserAuthentication"
+        # simplejwt's JWTStatelessUserAuthentication, plus DPoP (RFC 9449) for tokens
+        # bound to the client's key (resource_server/dpop.py).
+        "resource_server.dpop.DPoPJWTAuthentication"
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

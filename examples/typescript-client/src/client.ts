@@ -57,7 +57,9 @@ export function authClient(baseUrl: string) {
       }
       throw new Error(`refresh answered ${response.status}: ${error.detail}`);
     }
-    const tokenType: "bearer" = data.token_type;
+    // "DPoP" only for a session bound to a key (docs/dpop.md): this client sends no
+    // proofs, so its sessions are bearer ones, and a DPoP token would be of no use to it.
+    const tokenType: "bearer" | "DPoP" = data.token_type;
     accessToken = tokenType === "bearer" ? data.access_token : null;
     return data.expires_in;
   }

@@ -7,6 +7,12 @@
 // cannot read either; the browser sends it to POST /api/auth/refresh, which is how a
 // reload restores the session. Page text is always set with textContent (the page's
 // Content-Security-Policy forbids HTML sinks outright via Trusted Types).
+//
+// Both tokens are bound to a key this browser cannot give away (DPoP, RFC 9449; see
+// docs/dpop.md): a non-extractable ES256 key made with WebCrypto and kept in IndexedDB,
+// which signs a proof for every call. A copy of the cookie or of the access token is
+// worth nothing without it. Without WebCrypto or IndexedDB the page works as a bearer
+// client.
 "use strict";
 
 (() => {
@@ -24,6 +30,7 @@
   };
 
   let accessToken = null; // in memory only
+  let tokenType = "bearer"; // "DPoP" when the session is bound to this browser's key
   let accessExpiresAt = null;
   let refreshing = null; // the one refresh in flight; concurrent callers await it
 
@@ -57,6 +64,15 @@
     REQUEST_TOO_LARGE: "What you entered is too long.",
     SERVER_ERROR: "Something went wrong on the server. Please try again later.",
     NETWORK_ERROR: "The server could not be reached. Check your connection and try again.",
+    // DPoP (docs/dpop.md): this browser's key signs every call; these mean it could not.
+    DPOP_PROOF_INVALID: "This browser could not prove it holds the session's key. Reload the page.",
+    DPOP_PROOF_WRONG_REQUEST: "This browser could not prove it holds the session's key. Reload the page.",
+    DPOP_PROOF_WRONG_TOKEN: "This browser could not prove it holds the session's key. Reload the page.",
+    DPOP_PROOF_EXPIRED: "This device's clock seems wrong. Set it right and reload the page.",
+    DPOP_PROOF_REPLAYED: "The request was sent twice. Reload the page and try again.",
+    DPOP_PROOF_REQUIRED: "This session belongs to a key this browser does not have. Please log in again.",
+    DPOP_KEY_MISMATCH: "This session belongs to a key this browser does not have. Please log in again.",
+    DPOP_NONCE_REQUIRED: "The server asked this browser to sign again. Reload the page and try again.",
   };
   const UNKNOWN_ERROR = "Something went wrong.";
 
@@ -110,11 +126,105 @@
     return { text: text.join(" "), code: null };
   }
 
-  // One HTTP exchange with JSON in and out; never throws for an HTTP status.
-  async function send(method, url, { body, token } = {}) {
+  // The DPoP key: made once per browser profile, kept in IndexedDB. The private half is
+  // not extractable: not even this script can read it, only sign with it. Resolves to
+  // null where WebCrypto or IndexedDB is missing (the page then sends no proofs).
+  const DPOP_DB = "authsite-dpop";
+  const DPOP_KEY = "session-key";
+  let dpopKey = null; // the promise of {privateKey, jwk}, loaded on first use
+  // The server's clock minus ours (ms), from each answer's Date header: a proof's iat must
+  // be within a minute of the server's time, and a device's clock may be further off.
+  let clockSkew = 0;
+  // The server's nonce for proofs (DPoP-Nonce), when it asks for one (RFC 9449 section 8).
+  let dpopNonce = null;
+
+  function keyStore(mode, action) {
+    return new Promise((resolve, reject) => {
+      const opening = indexedDB.open(DPOP_DB, 1);
+      opening.onupgradeneeded = () => opening.result.createObjectStore("keys");
+      opening.onerror = () => reject(opening.error);
+      opening.onsuccess = () => {
+        const db = opening.result;
+        const transaction = db.transaction("keys", mode);
+        const request = action(transaction.objectStore("keys"));
+        transaction.oncomplete = () => {
+          db.close();
+          resolve(request.result);
+        };
+        transaction.onerror = transaction.onabort = () => {
+          db.close();
+          reject(transaction.error);
+        };
+      };
+    });
+  }
+
+  async function loadKey() {
+    let pair = await keyStore("readonly", (store) => store.get(DPOP_KEY));
+    if (!pair) {
+      const made = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, [
+        "sign",
+        "verify",
+      ]);
+      // Another tab may store its key first: add() keeps the first, and all read it back.
+      await keyStore("readwrite", (store) => store.add(made, DPOP_KEY)).catch(() => null);
+      pair = await keyStore("readonly", (store) => store.get(DPOP_KEY));
+    }
+    const { crv, kty, x, y } = await crypto.subtle.exportKey("jwk", pair.publicKey);
+    return { privateKey: pair.privateKey, jwk: { crv, kty, x, y } };
+  }
+
+  const bytes = (text) => new TextEncoder().encode(text);
+  const base64url = (buffer) =>
+    btoa(String.fromCharCode(...new Uint8Array(buffer)))
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_")
+      .replace(/=+$/, "");
+  const encoded = (object) => base64url(bytes(JSON.stringify(object)));
+
+  // A DPoP proof for one request (RFC 9449 section 4.2), with the access token's hash
+  // when it goes with one; null without a key.
+  async function dpopProof(method, url, token) {
+    if (dpopKey === null) dpopKey = loadKey().catch(() => null);
+    const key = await dpopKey;
+    if (!key) return null;
+    const target = new URL(url, window.location.href);
+    const claims = {
+      jti: crypto.randomUUID(),
+      htm: method,
+      htu: target.origin + target.pathname,
+      iat: Math.floor((Date.now() + clockSkew) / 1000),
+    };
+    if (token) claims.ath = base64url(await crypto.subtle.digest("SHA-256", bytes(token)));
+    if (dpopNonce) claims.nonce = dpopNonce;
+    const input = `${encoded({ typ: "dpop+jwt", alg: "ES256", jwk: key.jwk })}.${encoded(claims)}`;
+    // WebCrypto's ECDSA signature is r || s, as JWS wants it (RFC 7518 section 3.4).
+    const signature = await crypto.subtle.sign(
+      { name: "ECDSA", hash: "SHA-256" },
+      key.privateKey,
+      bytes(input),
+    );
+    return `${input}.${base64url(signature)}`;
+  }
+
+  // One HTTP exchange with JSON in and out; never throws for an HTTP status. A proof
+  // refused as expired, or without the server's nonce, is signed again once, with the
+  // server's time and nonce from that answer.
+  const SIGN_AGAIN = new Set(["DPOP_PROOF_EXPIRED", "DPOP_NONCE_REQUIRED"]);
+  async function send(method, url, options = {}) {
+    const result = await sendOnce(method, url, options);
+    if (result.status === 401 && result.data && SIGN_AGAIN.has(result.data.detail)) {
+      return sendOnce(method, url, options);
+    }
+    return result;
+  }
+
+  async function sendOnce(method, url, { body, token } = {}) {
     const headers = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    if (token) headers.Authorization = `Bearer ${token}`;
+    if (token) headers.Authorization = `${tokenType} ${token}`;
+    const proof = await dpopProof(method, url, token);
+    if (proof) headers.DPoP = proof;
     let response;
     try {
       response = await fetch(url, {
@@ -127,6 +237,9 @@
     } catch {
       return { ok: false, status: 0, data: { detail: "NETWORK_ERROR" } }; // SENTENCES has it
     }
+    const serverTime = Date.parse(response.headers.get("Date") || "");
+    if (!Number.isNaN(serverTime)) clockSkew = serverTime - Date.now();
+    dpopNonce = response.headers.get("DPoP-Nonce") || dpopNonce;
     let data = null;
     const text = await response.text();
     if (text) {
@@ -141,12 +254,14 @@
 
   function keepTokens(data) {
     accessToken = data.access_token;
+    tokenType = data.token_type;
     accessExpiresAt = new Date(Date.now() + data.expires_in * 1000);
     $("token-expires").textContent = formatTime(accessExpiresAt);
   }
 
   function forgetTokens() {
     accessToken = null;
+    tokenType = "bearer";
     accessExpiresAt = null;
   }
 
