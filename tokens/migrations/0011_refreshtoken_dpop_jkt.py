@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tokens', '0009_ip_address_label'),
+        ('tokens', '0010_refreshtoken_user_no_plain_index'),
     ]
 
     operations = [
