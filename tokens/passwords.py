@@ -43,7 +43,7 @@ def password_changed(user, *, keep: uuid.UUID | None = None, now: datetime | Non
             password_binding=crypto.password_binding(user.password), authenticated_at=now
         )
     stale = RefreshToken.objects.filter(user=user).bound_elsewhere(user.password)
-    return len(stale.revoke(RevokeReason.PASSWORD_CHANGE, now))
+    return len(stale.revoke(RevokeReason.PASSWORD_CHANGE, now, user_id=user.pk))
 
 
 def reauthenticate(

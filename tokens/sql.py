@@ -20,13 +20,15 @@ from tokens.settings import tokens_settings
 UserColumns = tuple[tuple[str, str], ...]
 
 
-def revoke(queryset, using: str, reason: str, now: datetime) -> tuple[str, list]:
+def revoke(queryset, using: str, reason: str, now: datetime, user_id=None) -> tuple[str, list]:
     """``UPDATE`` the unrevoked sessions of ``queryset`` to revoked, ``RETURNING`` their
-    id, user id and IP address.
+    id, user id and IP address; with ``user_id`` (all of them are that user's) the
+    statement names the user too, so PostgreSQL reads the user's sessions by index: from
+    the subquery alone it expects many rows and scans the table.
 
     The one positional statement: the queryset compiles to ``%s`` parameters, so its
-    two values of its own (``revoked_at``, ``revoke_reason``) come first. Not cached:
-    the queryset differs from call to call.
+    values of its own (``revoked_at``, ``revoke_reason``, the user) come first. Not
+    cached: the queryset differs from call to call.
     """
     connection = connections[using]
     quote = connection.ops.quote_name
@@ -35,16 +37,23 @@ def revoke(queryset, using: str, reason: str, now: datetime) -> tuple[str, list]
     def column(name: str) -> str:
         return quote(opts.get_field(name).column)
 
-    targets = queryset.filter(revoked_at__isnull=True).order_by().values("pk")
+    targets = queryset.filter(revoked_at__isnull=True)
+    if user_id is not None:
+        targets = targets.filter(user_id=user_id)
+    targets = targets.order_by().values("pk")
     targets_sql, targets_params = targets.query.get_compiler(using=using).as_sql()
     revoked_at, pk = column("revoked_at"), quote(opts.pk.column)
+    own, of_user = [], ""
+    if user_id is not None:
+        own = [opts.get_field("user").get_db_prep_value(user_id, connection)]
+        of_user = f" AND {column('user')} = %s"
     sql = (
         f"UPDATE {quote(opts.db_table)} SET {revoked_at} = %s, {column('revoke_reason')} = %s "
-        f"WHERE {revoked_at} IS NULL AND {pk} IN ({targets_sql}) "
+        f"WHERE {revoked_at} IS NULL{of_user} AND {pk} IN ({targets_sql}) "
         f"RETURNING {pk}, {column('user')}, {column('ip_address')}"
     )
     now_value = opts.get_field("revoked_at").get_db_prep_value(now, connection)
-    return sql, [now_value, str(reason), *targets_params]
+    return sql, [now_value, str(reason), *own, *targets_params]
 
 
 def insert_for_password(

@@ -158,6 +158,16 @@ def test_revoke_touches_only_the_live_sessions_it_is_given(user, received):
     assert rows[expired.pk] == "" and rows[earlier.pk] == RevokeReason.LOGOUT
 
 
+def test_revoke_for_one_user_touches_only_that_users_sessions(user, make_user):
+    """``user_id`` names the owner to the planner (tokens.sql.revoke); it is a condition
+    too, so the statement never revokes another user's session."""
+    other = make_user("bob@example.com")
+    mine, (theirs,) = make_sessions(user, 2), make_sessions(other, 1)
+    revoked = RefreshToken.objects.all().revoke(RevokeReason.ADMIN, user_id=user.pk)
+    assert {s.id for s in revoked} == {s.id for s in mine}
+    assert RefreshToken.objects.get(pk=theirs.pk).revoked_at is None
+
+
 def test_replay_through_the_service(user, caplog, received):
     caplog.set_level(logging.INFO, logger="security")
     t0 = timezone.now()
