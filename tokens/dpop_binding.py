@@ -13,13 +13,10 @@ The session's key comes with the row the request already reads (the refresh's UP
 the authenticated request's one query): checking it costs no query.
 """
 
-from datetime import datetime
-
 from django.utils.crypto import constant_time_compare
 
-from tokens import notifications
 from tokens.errors import AccessTokenInvalid, DpopKeyMismatch, DpopProofRequired
-from tokens.models import RefreshToken, RevokeReason
+from tokens.models import RefreshToken
 from tokens.settings import tokens_settings
 
 
@@ -27,31 +24,18 @@ def _same_key(expected: str, presented: str) -> bool:
     return constant_time_compare(expected, presented)
 
 
-def holds(
-    session: RefreshToken, dpop_jkt: str | None, ip_address: str | None, now: datetime
-) -> bool:
+def holds(session: RefreshToken, dpop_jkt: str | None) -> bool:
     """Whether a refresh of ``session`` with a proof by ``dpop_jkt`` (None: no proof)
     may go on. Raises DpopProofRequired without a proof (or for an unbound session
-    when DPOP_REQUIRED is on); with another key's proof,
-    revokes the session (reason ``dpop_key``), queues the stolen-token email and
-    returns False (the caller refuses once the revocation commits)."""
+    when DPOP_REQUIRED is on); False for another key's proof: the refresh token was
+    copied, and the caller ends the session as stolen (reason ``dpop_key``)."""
     if not session.dpop_jkt:
         if tokens_settings.DPOP_REQUIRED:
             raise DpopProofRequired()
         return True
     if dpop_jkt is None:
         raise DpopProofRequired()
-    if _same_key(session.dpop_jkt, dpop_jkt):
-        return True
-    RefreshToken.objects.filter(pk=session.pk).revoke(RevokeReason.DPOP_KEY, now)
-    notifications.notify(
-        notifications.REPLAY,
-        session.user_id,
-        device=session.device,
-        ip_address=ip_address,
-        when=now,
-    )
-    return False
+    return _same_key(session.dpop_jkt, dpop_jkt)
 
 
 def check_access(

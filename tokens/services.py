@@ -267,7 +267,8 @@ def _refresh_under_lock(
             issued = None
         elif not session.user.is_active:
             raise UserInactive()
-        elif not dpop_binding.holds(session, dpop_jkt, ip_address, now):
+        elif not dpop_binding.holds(session, dpop_jkt):
+            _end_as_stolen(session, RevokeReason.DPOP_KEY, ip_address, now)
             issued = None
         elif claims.generation == session.generation:
             issued = _extend(session, now)
@@ -281,16 +282,7 @@ def _refresh_under_lock(
                 presented_generation=claims.generation,
                 current_generation=session.generation,
             )
-            RefreshToken.objects.filter(pk=session.pk).revoke(RevokeReason.REPLAY, now)
-            # The theft signal: the user hears of it, whatever their preferences. Queued
-            # when the revocation commits, so only a recorded replay sends one.
-            notifications.notify(
-                notifications.REPLAY,
-                session.user_id,
-                device=session.device,
-                ip_address=ip_address,
-                when=now,
-            )
+            _end_as_stolen(session, RevokeReason.REPLAY, ip_address, now)
             issued = None
 
     if issued is None:  # raised outside the block: the revocation must commit
@@ -298,6 +290,22 @@ def _refresh_under_lock(
     if tokens_settings.REFRESH_TOKEN_ROTATE:
         signals.session_rotated.send(sender=RefreshToken, session=session, ip_address=ip_address)
     return issued
+
+
+def _end_as_stolen(
+    session: RefreshToken, reason: str, ip_address: str | None, now: datetime
+) -> None:
+    """Revoke a session whose refresh token was used by someone else (a replay, another
+    DPoP key) and tell the user, whatever their preferences. The email is queued when
+    the revocation commits, so only a recorded theft sends one."""
+    RefreshToken.objects.filter(pk=session.pk).revoke(reason, now)
+    notifications.notify(
+        notifications.REPLAY,
+        session.user_id,
+        device=session.device,
+        ip_address=ip_address,
+        when=now,
+    )
 
 
 def _within_reuse_interval(session: RefreshToken, generation: int, now: datetime) -> bool:
