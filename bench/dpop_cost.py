@@ -15,7 +15,6 @@ Not part of the test suite.
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -28,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.profile_layers import PASSWORD, Client, environ, setup_database
+from bench.profile_layers import PASSWORD, Client, configure, environ, setup_database
 
 HOST = "http://testserver"
 
@@ -88,16 +87,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     url, drop = setup_database()
-    os.environ.update(
-        DATABASE_URL=url,
-        DJANGO_SETTINGS_MODULE="authsite.settings",
-        DEBUG="false",
-        ALLOWED_HOSTS="testserver",
-        SECRET_KEY=f"bench-{uuid.uuid4().hex}{uuid.uuid4().hex}",
-        REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/5"),
-        RATE_LIMIT_DEFAULT="100000000/m",
-        RATE_LIMIT_LOGIN="100000000/m",
-    )
+    configure(url)
     try:
         import django
 

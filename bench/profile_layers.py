@@ -209,13 +209,9 @@ def setup_database() -> tuple[str, object]:
     return admin.rsplit("/", 1)[0] + f"/{name}", drop
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--top", type=int, default=30)
-    args = parser.parse_args()
-    url, drop = setup_database()
+def configure(url: str) -> None:
+    """The environment of an in-process run on the database at ``url``: the project's
+    production settings, the limiter on Redis with its rates raised."""
     os.environ.update(
         DATABASE_URL=url,
         DJANGO_SETTINGS_MODULE="authsite.settings",
@@ -226,6 +222,16 @@ def main() -> None:
         RATE_LIMIT_DEFAULT="100000000/m",
         RATE_LIMIT_LOGIN="100000000/m",
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--top", type=int, default=30)
+    args = parser.parse_args()
+    url, drop = setup_database()
+    configure(url)
     try:
         import django
 
