@@ -145,6 +145,8 @@ def check_extras_installed(app_configs, **kwargs) -> list[checks.CheckMessage]:
     wanted = []
     if tokens_settings.SECURITY_NOTIFICATIONS:
         wanted.append(("emails", "SECURITY_NOTIFICATIONS is on"))
+    if tokens_settings.DPOP_REQUIRED:
+        wanted.append(("dpop", "DPOP_REQUIRED is on"))
     backend = _rate_limit_cache_backend()
     if "redis" in backend.lower():
         wanted.append(("redis", f"the rate-limit cache is {backend}"))

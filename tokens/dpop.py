@@ -14,6 +14,7 @@ as the rate limiter does: a replay check that checks nothing is no check.
 """
 
 import base64
+import functools
 import hashlib
 import json
 import math
@@ -60,10 +61,17 @@ _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _JTI_PREFIX = "tokens:dpop:jti:"
 # PyJWT knows Ed25519 as EdDSA only: a JWS verifier of its own that knows both names.
 _PYJWT_NAMES = {"Ed25519": "EdDSA"}
-_JWS = jwt.PyJWS(algorithms=list(ALGORITHMS.keys() - _PYJWT_NAMES.keys()))
-_JWS.register_algorithm("Ed25519", jwt.algorithms.OKPAlgorithm())
 _PERCENT_ESCAPE = re.compile(r"%([0-9a-fA-F]{2})")
 _UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
+
+
+@functools.cache
+def _verifier() -> jwt.PyJWS:
+    """PyJWT's JWS for the proofs' algorithms; their keys need cryptography (the "dpop"
+    extra), imported by PyJWT on first use, never by a request without a proof."""
+    verifier = jwt.PyJWS(algorithms=list(ALGORITHMS.keys() - _PYJWT_NAMES.keys()))
+    verifier.register_algorithm("Ed25519", jwt.algorithms.OKPAlgorithm())
+    return verifier
 
 
 @dataclass(frozen=True)
@@ -194,7 +202,7 @@ def verify(
     header = _header(proof)
     key, jkt = _public_key(header)
     try:
-        payload = _JWS.decode_complete(proof, key, algorithms=[header["alg"]])["payload"]
+        payload = _verifier().decode_complete(proof, key, algorithms=[header["alg"]])["payload"]
         # JSON has no NaN or Infinity: Python's json would read them, and a NaN iat
         # passes every comparison of the window.
         claims = json.loads(payload, parse_constant=_no_constant)
@@ -258,8 +266,10 @@ def _record_jti(jkt: str, jti: str, window: float) -> None:
 
 
 def of_request(request, access_token: str | None = None) -> Proof | None:
-    """The verified proof of the request's ``DPoP`` header; None when it has none."""
+    """The verified proof of the request's ``DPoP`` header; None when it has none, or
+    when the "dpop" extra is not installed: a server without DPoP ignores the header
+    (RFC 9449 section 5), so the session is not bound and says ``token_type: bearer``."""
     proof = request.headers.get(HEADER)
-    if proof is None:
+    if proof is None or not extras.installed("dpop"):
         return None
     return verify(proof, method=request.method, uri=request_uri(request), access_token=access_token)

@@ -16,6 +16,7 @@ DISTRIBUTION = "drf-session-tokens"
 EXTRAS: dict[str, tuple[tuple[str, ...], str]] = {
     "emails": (("django_tasks",), "security emails"),
     "keys": (("cryptography", "joserfc"), "ES256 / EdDSA access tokens and the JWKS"),
+    "dpop": (("cryptography",), "DPoP proofs (RFC 9449)"),
     "redis": (("redis",), "a Redis cache for the rate limits"),
     "schema": (("drf_spectacular",), "the OpenAPI description of the endpoints"),
     "devices": (("ua_parser",), 'device names such as "Chrome on Linux"'),
