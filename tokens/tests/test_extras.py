@@ -80,3 +80,31 @@ def test_the_immediate_task_backend_is_a_deploy_warning(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     found = checks.run_checks(include_deployment_checks=True, tags=[checks.Tags.security])
     assert "tokens.W001" not in {message.id for message in found}
+
+
+def test_dpop_required_without_the_extra_fails_the_check(settings, without):
+    without("dpop")
+    settings.TOKENS = {**settings.TOKENS, "SECURITY_NOTIFICATIONS": False, "DPOP_REQUIRED": True}
+    [error] = check_extras_installed(None)
+    assert "'dpop' extra" in error.msg
+
+
+@pytest.mark.django_db
+def test_without_the_dpop_extra_a_proof_is_ignored(api, user, without):
+    """A server without DPoP ignores the header (RFC 9449 section 5): the session is not
+    bound, and the token type tells the client so."""
+    from tokens.models import RefreshToken
+    from tokens.tests.dpop_keys import DpopKey
+    from tokens.tests.fixtures import PASSWORD
+
+    without("dpop")
+    proof = DpopKey().proof("POST", "/api/auth/login")
+    response = api.post(
+        "/api/auth/login",
+        {"username": user.get_username(), "password": PASSWORD},
+        format="json",
+        HTTP_DPOP=proof,
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["token_type"] == "bearer"
+    assert RefreshToken.objects.get().dpop_jkt == ""
