@@ -6,15 +6,15 @@ from rest_framework.test import APIClient
 
 from tokens.errors import RATE_LIMITED
 from tokens.tests.fixtures import PASSWORD
-from tokens.tests.test_ratelimit import (  # noqa: F401  (fixtures)
+from tokens.tests.test_ratelimit import (
     _change_password,
-    _contract_rates,
     _register,
     assert_limited_by,
     attempt,
     fresh_session,
-    frozen,
 )
+
+pytestmark = pytest.mark.usefixtures("contract_rates")
 
 
 @pytest.mark.django_db

@@ -2,15 +2,19 @@
 every test starts from. tokens/tests/conftest.py uses them, and so does the project
 around the app (its root conftest.py): one set of fixtures for both."""
 
+import datetime as dt
 import uuid
 
 import pytest
+import time_machine
 from django.db import connection
 from rest_framework.test import APIClient
 
 from tokens.tests.live import skip_or_fail
 
 PASSWORD = "correct horse battery staple"
+# The instant ``frozen`` holds the clock at.
+NOW = dt.datetime(2030, 1, 1, 12, 0, 0, tzinfo=dt.UTC)
 
 # Every fixture, the autouse ones (named _...) too: conftest modules import them with *.
 __all__ = [
@@ -22,6 +26,8 @@ __all__ = [
     "_tasks_run_at_once",
     "api",
     "bearer",
+    "contract_rates",
+    "frozen",
     "login",
     "make_user",
     "password_checks",
@@ -82,6 +88,20 @@ def _postgres_only(request):
         "REQUIRE_POSTGRES",
         "needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/<name>",
     )
+
+
+@pytest.fixture
+def contract_rates(settings):
+    """The contract's default rates, for the tests of the limits (_fresh_rate_limits
+    raises them for every other test): ``pytest.mark.usefixtures("contract_rates")``."""
+    settings.TOKENS = {**settings.TOKENS, "RATE_LIMIT_LOGIN": "5/m", "RATE_LIMIT_DEFAULT": "60/m"}
+
+
+@pytest.fixture
+def frozen():
+    """The clock held at NOW (rate-limit windows, expiries): its traveller moves it."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture

@@ -17,10 +17,9 @@ from rest_framework.test import APIClient
 from tokens.authentication import SessionJWTAuthentication
 from tokens.errors import RATE_LIMITED
 from tokens.tests.fixtures import PASSWORD
-from tokens.tests.test_ratelimit import _contract_rates, frozen  # noqa: F401  (fixtures)
 from tokens.views import ReauthenticateView
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("contract_rates")]
 
 LOGIN = "/api/auth/login"
 VICTIM = "alice@example.com"

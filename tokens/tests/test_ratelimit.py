@@ -1,32 +1,18 @@
 """Rate limits: per view, by client IP (and login by email), 429 RATE_LIMITED + Retry-After."""
 
-import datetime as dt
-
 import pytest
-import time_machine
 
 from tokens import services
 from tokens.errors import RATE_LIMITED, SERVICE_UNAVAILABLE
 from tokens.settings import tokens_settings
 
+pytestmark = pytest.mark.usefixtures("contract_rates")
+
 LOGIN = "/api/auth/login"
-NOW = dt.datetime(2030, 1, 1, 12, 0, 0, tzinfo=dt.UTC)
 
 
 def attempt(api, email="alice@example.com", password="wrong", **meta):
     return api.post(LOGIN, {"email": email, "password": password}, format="json", **meta)
-
-
-@pytest.fixture(autouse=True)
-def _contract_rates(settings):
-    """The contract's default rates (conftest raises them for every other test)."""
-    settings.TOKENS = {**settings.TOKENS, "RATE_LIMIT_LOGIN": "5/m", "RATE_LIMIT_DEFAULT": "60/m"}
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.mark.django_db
