@@ -142,7 +142,8 @@ class SessionJWTAuthentication(JWTAuthentication):
         dpop_scheme = _scheme_of(header) == DPOP_SCHEME
         proof = None
         if dpop_scheme and token.dpop_jkt is not None:
-            proof = dpop.of_request(request, access_token=header.split()[1].decode())
+            # The header's token as get_raw_token took it out (bytes), for the proof's ath.
+            proof = dpop.of_request(request, access_token=token.token.decode())
         dpop_binding.check_access(
             token.dpop_jkt,
             user.session_dpop_jkt or None,

@@ -13,7 +13,6 @@ instance refuses a second use. The cache that cannot answer refuses the proof (5
 as the rate limiter does: a replay check that checks nothing is no check.
 """
 
-import base64
 import functools
 import hashlib
 import json
@@ -82,7 +81,8 @@ class Proof:
 
 
 def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    """Unpadded base64url (RFC 7515 section 2), as PyJWT writes it."""
+    return jwt.utils.base64url_encode(data).decode("ascii")
 
 
 def access_token_hash(access_token: str) -> str:
@@ -93,11 +93,13 @@ def access_token_hash(access_token: str) -> str:
 def _unb64url(value: str) -> bytes:
     if not isinstance(value, str) or not _B64URL.fullmatch(value):
         raise DpopProofInvalid()
-    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    return jwt.utils.base64url_decode(value)
 
 
 def thumbprint(jwk: dict) -> str:
-    """The key's RFC 7638 thumbprint: SHA-256 of its required members, sorted, no spaces."""
+    """The key's RFC 7638 thumbprint: SHA-256 of its required members, sorted, no spaces.
+    (joserfc computes it for the signing keys, but it is the "keys" extra; a proof's key
+    needs only these three lines, so the "dpop" extra stays cryptography alone.)"""
     members = {name: jwk[name] for name in _THUMBPRINT_MEMBERS[jwk["kty"]]}
     canonical = json.dumps(members, separators=(",", ":"), sort_keys=True)
     return b64url(hashlib.sha256(canonical.encode()).digest())
