@@ -15,10 +15,10 @@ except ImportError:  # the browser fixture then skips, or fails under REQUIRE_BR
 from tokens import dpop
 from tokens.models import RefreshToken, RevokeReason
 from tokens.tests.dpop_keys import DpopKey
+from web.tests.test_browser import log_in, register
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-PASSWORD = "a long enough passphrase"
 
 # What IndexedDB holds: the key pair, as the page stored it.
 STORED_KEY = """() => new Promise((resolve, reject) => {
@@ -43,14 +43,10 @@ STORED_KEY = """() => new Promise((resolve, reject) => {
 
 
 def sign_in(page, email: str) -> dict:
-    page.fill("#register-email", email)
-    page.fill("#register-password", PASSWORD)
-    page.click("#register-form button[type=submit]")
-    expect(page.locator("#message")).to_contain_text(f"Registered {email}")
-    page.fill("#login-email", email)
-    page.fill("#login-password", PASSWORD)
+    """Register and log in through the page; the login's JSON answer."""
+    register(page, email)
     with page.expect_response(lambda r: r.url.endswith("/api/auth/login") and r.ok) as login:
-        page.click("#login-form button[type=submit]")
+        log_in(page, email)
     expect(page.locator("#user-email")).to_have_text(email)
     return login.value.json()
 

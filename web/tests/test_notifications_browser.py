@@ -4,6 +4,7 @@ import pytest
 from django.core import mail
 
 from tokens import notifications
+from web.tests.test_browser import log_in, register
 
 try:
     from playwright.sync_api import expect
@@ -12,17 +13,10 @@ except ImportError:  # the browser fixture then skips, or fails under REQUIRE_BR
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-PASSWORD = "a long enough passphrase"
-
 
 def register_and_log_in(page, email: str) -> None:
-    page.fill("#register-email", email)
-    page.fill("#register-password", PASSWORD)
-    page.click("#register-form button[type=submit]")
-    expect(page.locator("#message")).to_contain_text(f"Registered {email}")
-    page.fill("#login-email", email)
-    page.fill("#login-password", PASSWORD)
-    page.click("#login-form button[type=submit]")
+    register(page, email)
+    log_in(page, email)
     expect(page.locator("#user-email")).to_have_text(email)
 
 
