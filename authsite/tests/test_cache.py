@@ -103,3 +103,69 @@ def test_a_request_within_a_window_is_one_round_trip(cache, monkeypatch):
     # The counter still expires with its window.
     stored = cache.make_and_validate_key(usages[0].key)
     assert 0 < cache._cache.get_client(stored).ttl(stored) <= 65
+
+
+def test_commands_reuse_the_client_connection(cache, monkeypatch):
+    """The pool hands out a connection once, not once per command (its per-command
+    checks cost three system calls a refresh)."""
+    from redis.connection import ConnectionPool
+
+    from tokens import counters
+
+    handed_out = []
+    get_connection = ConnectionPool.get_connection
+
+    def spy(self, *args, **kwargs):
+        connection = get_connection(self, *args, **kwargs)
+        handed_out.append(connection)
+        return connection
+
+    monkeypatch.setattr(ConnectionPool, "get_connection", spy)
+    group = key()
+    assert [counters.usage(group, "k", "5/m").count for _ in range(3)] == [1, 2, 3]
+    assert cache.add(key(), 1, 60)
+    assert len(handed_out) <= 1
+
+
+def test_a_timed_out_command_does_not_leave_its_answer_to_the_next(cache):
+    """A command that times out drops the client's connection: its late answer is never
+    read as the next command's."""
+    import time
+
+    import redis
+
+    name = key()
+    cache.set(name, "mine", 60)  # the client's connection is open
+    client = cache._cache.get_client(write=True)
+    started = time.monotonic()
+    with pytest.raises(redis.exceptions.TimeoutError):
+        # Redis answers (nil) after 1 s; the client gives up after its 0.5 s timeout.
+        client.blpop([f"{name}-empty-list"], timeout=1)
+    time.sleep(max(0.0, started + 1.3 - time.monotonic()))  # the late nil has arrived
+    assert cache.get(name) == "mine"
+
+
+def test_a_forked_child_opens_its_own_connection(cache):
+    """gunicorn's --preload forks workers from a process that may have counted: a child
+    talking on the parent's socket would read the parent's answers."""
+    import os
+
+    name = key()
+    assert cache.add(name, 1, 60)
+    parent_port = cache._cache.get_client(write=True).connection._sock.getsockname()[1]
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: count on the same cache object, report its socket's port
+        try:
+            value = cache.incr(name)
+            port = cache._cache.get_client(write=True).connection._sock.getsockname()[1]
+            os.write(write, f"{value} {port}".encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as answer:
+        value, port = answer.read().split()
+    os.waitpid(pid, 0)
+    assert int(value) == 2
+    assert int(port) != parent_port
+    assert cache.incr(name) == 3  # the parent's connection still works
