@@ -211,7 +211,7 @@ class RefreshTokenQuerySet(models.QuerySet):
             rotate=rotate,
             dpop_jkt=dpop_jkt,
         )
-        found = sql.fetch_one(self.model, using, statement, params)
+        found = sql.fetch_one(self.model, using, statement, params, sql.ADVANCE_FIELDS)
         if found is None:
             return None
         session, returned = found

@@ -21,7 +21,9 @@ from django.dispatch import Signal
 session_created = Signal()
 
 # A refresh rotated a session to its next generation. Arguments: ``session`` (with
-# the new generation), ``ip_address`` (of the refreshing client, may be None).
+# the new generation), ``ip_address`` (of the refreshing client, may be None). The
+# session holds the columns the refresh read (tokens.sql.ADVANCE_FIELDS); any other
+# loads on first access, a query each, as after ``QuerySet.only()``.
 session_rotated = Signal()
 
 # One set-based revocation. Arguments: ``reason`` (a RevokeReason value) and

@@ -78,6 +78,42 @@ def test_rotating_refresh_is_one_update(api, user, login, data_queries):
     assert "RETURNING" in update.upper()
 
 
+def test_a_rotating_refresh_reads_the_columns_it_uses(api, user, login, data_queries):
+    """The UPDATE returns what a refresh uses (its tokens, the password binding, the
+    audit line): the test above shows the audit receiver needs nothing more. A receiver
+    of session_rotated that reads another column still gets it, for a query of its own."""
+    from tokens import signals
+    from tokens.models import RefreshToken
+
+    login()
+    seen = {}
+
+    def receiver(sender, session, **kwargs):
+        seen["deferred"] = session.get_deferred_fields()
+        seen["device"] = session.device
+
+    signals.session_rotated.connect(receiver, weak=False, dispatch_uid="test-receiver")
+    try:
+        with data_queries() as statements:
+            assert api.post("/api/auth/refresh").status_code == 200
+    finally:
+        signals.session_rotated.disconnect(dispatch_uid="test-receiver")
+    assert seen["deferred"] == {
+        "created_at",
+        "last_used_at",
+        "rotated_at",
+        "absolute_expires_at",
+        "revoked_at",
+        "revoke_reason",
+        "remember_me",
+        "user_agent",
+        "device",
+        "ip_address",
+    }
+    assert seen["device"] == RefreshToken.objects.get().device
+    assert len(statements) == 2, statements  # the UPDATE, then the receiver's column
+
+
 def test_rotating_refresh_opens_no_transaction(api, user, login):
     login()
     with CaptureQueriesContext(connection) as captured:
