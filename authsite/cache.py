@@ -10,11 +10,11 @@ timeout (a counter that never resets would lock a client out for good).
 
 Each client holds one connection of its own (redis-py's ``single_connection_client``)
 rather than taking one from the pool for each command: the pool's checks on every
-command (the process id twice, a non-blocking read for stray data) were three system
-calls and a fifth of the client's time, and Django already gives each thread its own
-cache object. A command that fails or times out drops the connection (redis-py), so no
-late answer is read by the next command; a forked child (gunicorn's ``--preload``)
-starts without the parent's connections.
+command (the process id twice, a non-blocking read for stray data between two ioctls)
+were five system calls and a fifth of the client's time, and Django already gives each
+thread its own cache object. A command that fails or times out drops the connection
+(redis-py), so no late answer is read by the next command; a forked child (gunicorn's
+``--preload``) starts without the parent's connections.
 
 It also waits on Redis for a fraction of a second, not redis-py's 5 s: a hung Redis (a
 port that accepts and never answers) would otherwise hold every worker for 5 s per

@@ -107,7 +107,7 @@ def test_a_request_within_a_window_is_one_round_trip(cache, monkeypatch):
 
 def test_commands_reuse_the_client_connection(cache, monkeypatch):
     """The pool hands out a connection once, not once per command (its per-command
-    checks cost three system calls a refresh)."""
+    checks cost five system calls a refresh)."""
     from redis.connection import ConnectionPool
 
     from tokens import counters
