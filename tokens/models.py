@@ -191,8 +191,9 @@ class RefreshTokenQuerySet(models.QuerySet):
         """Use a session: if it lives, is at ``generation`` and its user is active, move
         its idle expiry (to ``idle_until`` or ``remember_me_until``, never past the
         absolute one) and, with ``rotate``, its generation; a session bound to a DPoP key
-        only with that key's thumbprint as ``dpop_jkt``. Returns it with
-        ``session.user`` carrying the user's password; None when nothing matched.
+        only with that key's thumbprint as ``dpop_jkt``. Returns it (the columns of
+        ``sql.ADVANCE_FIELDS``, the others deferred) with ``session.user`` carrying the
+        user's password; None when nothing matched.
 
         One statement in autocommit, ``UPDATE ... WHERE ... RETURNING``: the row's own
         lock makes concurrent uses of one generation agree (the second finds the
