@@ -7,9 +7,9 @@ feature whose extra is missing (E006), cookies browsers would drop or that would
 overwrite each other (E007), a refresh URL the cookie never reaches (E008); it warns of
 settings the app ignores (W002, W003). ``check --deploy`` with DEBUG off adds what is
 only unsafe in production, so a plain-HTTP run on loopback works: a cookie sent over
-plain HTTP (E001), rate-limit counters in one process (E002), security emails sent
-inside the request (W001). A key of ``TOKENS`` that the app does not have stops
-start-up (``TokensConfig.ready``).
+plain HTTP (E001), rate-limit counters in one process (E002), rate limits switched off
+(E009), security emails sent inside the request (W001). A key of ``TOKENS`` that the
+app does not have stops start-up (``TokensConfig.ready``).
 """
 
 from django.conf import settings
@@ -79,6 +79,26 @@ def check_rate_limit_cache_shared(app_configs, **kwargs) -> list[checks.CheckMes
             '= {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", '
             '"LOCATION": "redis://..."}}.',
             id="tokens.E002",
+        )
+    ]
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_rate_limits_enabled(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """E009: with DEBUG off, django-ratelimit's RATELIMIT_ENABLE must not be False.
+
+    It switches off every limit the app counts (tokens.counters reads it), the
+    per-account and per-device password-guess budgets with them: an unlimited guessing
+    service, silently.
+    """
+    if settings.DEBUG or getattr(settings, "RATELIMIT_ENABLE", True):
+        return []
+    return [
+        checks.Error(
+            "RATELIMIT_ENABLE is False: no rate limit is enforced, not even the "
+            "password-guess budgets of login, reauthenticate and change-password.",
+            hint="Remove RATELIMIT_ENABLE from the production settings (it is for tests).",
+            id="tokens.E009",
         )
     ]
 

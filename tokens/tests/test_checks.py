@@ -29,6 +29,18 @@ def test_deploy_checks_run_in_a_project_that_never_heard_of_django_ratelimit(set
     assert "tokens.E002" in {message.id for message in found}
 
 
+def test_deploy_checks_refuse_rate_limits_switched_off_with_debug_off(settings):
+    settings.DEBUG = False
+    found = checks.run_checks(include_deployment_checks=True, tags=[checks.Tags.security])
+    assert "tokens.E009" not in {message.id for message in found}
+    settings.RATELIMIT_ENABLE = False
+    found = checks.run_checks(include_deployment_checks=True, tags=[checks.Tags.security])
+    assert "tokens.E009" in {message.id for message in found}
+    settings.DEBUG = True  # a development run may switch them off
+    found = checks.run_checks(include_deployment_checks=True, tags=[checks.Tags.security])
+    assert "tokens.E009" not in {message.id for message in found}
+
+
 def test_deploy_checks_want_a_secure_cookie_with_debug_off(settings):
     settings.DEBUG = False
     found = checks.run_checks(include_deployment_checks=True, tags=[checks.Tags.security])
